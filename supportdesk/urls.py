@@ -1,0 +1,47 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from plans import api as plans_api
+from sla import views as sla_views
+from tickets import views as ticket_views
+
+from . import views
+from .api import views as api_views
+
+router = DefaultRouter()
+router.register("organizations", plans_api.OrganizationViewSet, basename="organization")
+router.register("contacts", plans_api.ContactViewSet, basename="contact")
+
+portal_patterns = ([path("", ticket_views.portal_home, name="home")], "portal")
+queue_patterns = ([path("", ticket_views.queue_home, name="home")], "queue")
+reports_patterns = ([path("", sla_views.reports_home, name="home")], "reports")
+config_patterns = (
+    [
+        path("", views.config_home, name="home"),
+        path("organizations/<int:pk>/", views.organization_detail, name="organization"),
+    ],
+    "config",
+)
+
+api_patterns = [
+    path("me/", api_views.MeView.as_view(), name="api-me"),
+    path("auth/token/", api_views.TokenView.as_view(), name="api-token"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("portal/", include(portal_patterns)),
+    path("queue/", include(queue_patterns)),
+    path("reports/", include(reports_patterns)),
+    path("config/", include(config_patterns)),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/setlang/", views.language_switch, name="set_language"),
+    path("healthz", views.health, name="health"),
+    path("api/v1/", include(api_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
