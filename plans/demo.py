@@ -1,4 +1,4 @@
-"""Demo data for `make run`: the five seed vendors, their customers and people.
+"""Demo data for `make run`: the five seed contracts, their customers and people.
 
 Idempotent: every row is found by a natural key before it is created, so a
 second `seed_demo` changes nothing. The sign-ins are documented in README.md.
@@ -8,42 +8,39 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
+import yaml
 from django.db import transaction
+from django.utils import timezone
 
 from supportdesk.models import Role, Tenant, User
-from supportdesk.services import staff_create, tenant_create
+from supportdesk.services import staff_create
 
-from .models import ContactRole, CustomerOrganization
-from .services import contact_create, organization_create
+from .models import AddOn, ContactRole, CustomerOrganization, Plan, ProductVersion, Subscription
+from .policy import policy_pack_load
+from .services import (
+    contact_create,
+    hypercare_window_create,
+    organization_create,
+    subscription_addon_add,
+    subscription_create,
+)
 
 DEMO_PASSWORD = "demo-desk-2026"  # noqa: S105 - published on purpose for `make run`
 
 
-@dataclass(frozen=True)
-class DemoTenant:
-    slug: str
-    name: str
-    country: str
-    timezone: str
-    language: str
-    currency: str
-    case_prefix: str
-    customers: tuple[str, ...]
+PACK_DIR = Path(__file__).resolve().parent / "packs"
 
-
-DEMO_TENANTS = (
-    DemoTenant("promark", "ProMark", "DK", "Europe/Copenhagen", "da", "DKK", "PRO",
-               ("Aarhus Sygehusservice", "Nordhavn Logistik")),
-    DemoTenant("mobilise", "Mobilise", "NO", "Europe/Oslo", "nb", "NOK", "MOB",
-               ("Oslo Idrettslag", "Bergen Frivilligsentral")),
-    DemoTenant("pector", "Pector", "SE", "Europe/Stockholm", "sv", "SEK", "PEC",
-               ("Göteborgs Webbhandel", "Umeå Trävaror")),
-    DemoTenant("vivant", "Vivant", "DK", "Europe/Copenhagen", "da", "DKK", "VIV",
-               ("Tandlægerne Vesterbro", "Køge Revision")),
-    DemoTenant("synerity", "Synerity", "SE", "Europe/Stockholm", "sv", "SEK", "SYN",
-               ("Malmö Event AB", "Stockholm Bygg AB")),
-)  # fmt: skip
+# Per vendor slug: demo customers; the first gets the top plan, the second the first plan.
+DEMO_CUSTOMERS = {
+    "promark": ("Aarhus Sygehusservice", "Nordhavn Logistik"),
+    "mobilise": ("Oslo Idrettslag", "Bergen Frivilligsentral"),
+    "pector": ("Göteborgs Webbhandel", "Umeå Trävaror"),
+    "vivant": ("Tandlægerne Vesterbro", "Køge Revision"),
+    "synerity": ("Malmö Event AB", "Stockholm Bygg AB"),
+}
+SUBSCRIPTIONS_START = dt.date(2025, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -59,19 +56,18 @@ def _slug_of(name: str) -> str:
     return name.lower().translate(table).split("-")[0]
 
 
-def _tenant(spec: DemoTenant) -> Tenant:
-    tenant = Tenant.objects.filter(slug=spec.slug).first()
-    if tenant is None:
-        tenant = tenant_create(
-            name=spec.name,
-            slug=spec.slug,
-            country=spec.country,
-            timezone_name=spec.timezone,
-            language=spec.language,
-            currency=spec.currency,
-            case_prefix=spec.case_prefix,
-        )
-    return tenant
+def _tenant(slug: str) -> Tenant:
+    document = yaml.safe_load((PACK_DIR / f"{slug}.yaml").read_text(encoding="utf-8"))
+    return policy_pack_load(document=document).tenant
+
+
+def _subscribe(organization: CustomerOrganization, plan: Plan) -> Subscription:
+    existing = Subscription.objects.for_tenant(organization.tenant).filter(
+        organization=organization
+    )
+    return existing.first() or subscription_create(
+        organization=organization, plan=plan, starts_on=SUBSCRIPTIONS_START
+    )
 
 
 def _staff(tenant: Tenant, local: str, role: str, first: str, last: str) -> User:
@@ -90,18 +86,45 @@ def _staff(tenant: Tenant, local: str, role: str, first: str, last: str) -> User
     return user
 
 
+def _extras(organization: CustomerOrganization, subscription: Subscription, index: int) -> None:
+    """What makes each contract visible in the demo: an add-on, a hypercare window."""
+    tenant = organization.tenant
+    if tenant.slug == "mobilise" and index == 0:
+        phone = AddOn.objects.for_tenant(tenant).get(key="phone_support")
+        if not subscription.addons.exists():
+            subscription_addon_add(
+                subscription=subscription, addon=phone, starts_on=SUBSCRIPTIONS_START, quantity=2
+            )
+    if tenant.slug == "promark" and index == 1 and not organization.hypercare_windows.exists():
+        start = timezone.now().replace(microsecond=0)
+        hypercare_window_create(
+            organization=organization,
+            starts_at=start,
+            ends_at=start + dt.timedelta(days=60),
+            plan=Plan.objects.for_tenant(tenant).get(key="premium"),
+            reason="Go-live of the new roster module",
+        )
+    if tenant.slug == "promark" and index == 0:
+        for name, released in (("2024.2", dt.date(2024, 6, 3)), ("2025.1", dt.date(2025, 2, 10)),
+                               ("2026.1", dt.date(2026, 3, 2))):  # fmt: skip
+            ProductVersion.objects.get_or_create(
+                tenant=tenant, name=name, defaults={"released_on": released}
+            )
+
+
 @transaction.atomic
 def demo_seed() -> list[DemoSignIn]:
     sign_ins: list[DemoSignIn] = []
-    for spec in DEMO_TENANTS:
-        tenant = _tenant(spec)
+    for slug, customers in DEMO_CUSTOMERS.items():
+        tenant = _tenant(slug)
+        plans = list(Plan.objects.for_tenant(tenant).order_by("position"))
         admin = _staff(tenant, "admin", Role.TENANT_ADMIN, "Tove", "Admin")
         agent = _staff(tenant, "agent", Role.AGENT, "Anders", "Agent")
         manager = _staff(tenant, "manager", Role.ACCOUNT_MANAGER, "Maja", "Manager")
         for user, note in ((admin, "configuration"), (agent, "queue"), (manager, "reports")):
-            sign_ins.append(DemoSignIn(spec.slug, user.email, user.get_role_display(), note))
+            sign_ins.append(DemoSignIn(slug, user.email, user.get_role_display(), note))
 
-        for index, customer in enumerate(spec.customers):
+        for index, customer in enumerate(customers):
             organization = CustomerOrganization.objects.filter(tenant=tenant, name=customer).first()
             if organization is None:
                 organization = organization_create(
@@ -110,6 +133,8 @@ def demo_seed() -> list[DemoSignIn]:
                     account_manager=manager,
                     is_license_customer=index == 0,
                 )
+            subscription = _subscribe(organization, plans[-1] if index == 0 else plans[0])
+            _extras(organization, subscription, index)
             domain = f"{_slug_of(customer)}.{tenant.slug}.example"
             people = (
                 ("admin", "Ada", "Administrator", ContactRole.ADMINISTRATOR, dt.date(2025, 9, 1)),
@@ -135,5 +160,5 @@ def demo_seed() -> list[DemoSignIn]:
                         "newadmin": "untrained administrator",
                         "user": "ordinary user",
                     }[local]
-                    sign_ins.append(DemoSignIn(spec.slug, email, "Customer contact", label))
+                    sign_ins.append(DemoSignIn(slug, email, "Customer contact", label))
     return sign_ins

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from supportdesk.models import Tenant, User
 from supportdesk.services import contact_user_create
 
-from .models import Contact, ContactRole, CustomerOrganization
+from .models import (
+    AddOn,
+    Commitment,
+    Contact,
+    ContactRole,
+    CustomerOrganization,
+    HypercareWindow,
+    Plan,
+    SeverityLevel,
+    Subscription,
+    SubscriptionAddOn,
+    TargetOverride,
+)
 
 
 @transaction.atomic
@@ -79,3 +93,113 @@ def contact_record_training(*, contact: Contact, trained_on: dt.date) -> Contact
     contact.trained_on = trained_on
     contact.save(update_fields=["trained", "trained_on"])
     return contact
+
+
+def _same_tenant(tenant_id: int, **rows) -> None:
+    for name, row in rows.items():
+        if row is not None and row.tenant_id != tenant_id:
+            raise ValidationError({name: _("Not found.")})
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    organization: CustomerOrganization,
+    plan: Plan,
+    starts_on: dt.date,
+    ends_on: dt.date | None = None,
+) -> Subscription:
+    """A customer's plan from a date; periods of one customer may not overlap."""
+    _same_tenant(organization.tenant_id, plan=plan)
+    overlapping = Subscription.objects.for_tenant(organization.tenant).filter(
+        organization=organization
+    )
+    if ends_on is not None:
+        overlapping = overlapping.filter(starts_on__lte=ends_on)
+    overlapping = overlapping.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
+    if overlapping.exists():
+        raise ValidationError(
+            {"starts_on": _("The customer already has a subscription in this period.")}
+        )
+    subscription = Subscription(
+        tenant=organization.tenant,
+        organization=organization,
+        plan=plan,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def subscription_addon_add(
+    *, subscription: Subscription, addon: AddOn, starts_on: dt.date, quantity: int = 1
+) -> SubscriptionAddOn:
+    _same_tenant(subscription.tenant_id, addon=addon)
+    row = SubscriptionAddOn(
+        tenant=subscription.tenant,
+        subscription=subscription,
+        addon=addon,
+        starts_on=starts_on,
+        quantity=quantity,
+    )
+    row.full_clean()
+    row.save()
+    return row
+
+
+@transaction.atomic
+def hypercare_window_create(
+    *,
+    organization: CustomerOrganization,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    plan: Plan | None = None,
+    reason: str = "",
+) -> HypercareWindow:
+    _same_tenant(organization.tenant_id, plan=plan)
+    window = HypercareWindow(
+        tenant=organization.tenant,
+        organization=organization,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        plan=plan,
+        reason=reason,
+    )
+    window.full_clean()
+    window.save()
+    return window
+
+
+@transaction.atomic
+def target_override_set(
+    *,
+    organization: CustomerOrganization,
+    severity: SeverityLevel,
+    metric: str,
+    value: Decimal | None,
+    unit: str = "",
+    calendar_key: str = "",
+    commitment: str = Commitment.TARGET,
+    hypercare: HypercareWindow | None = None,
+) -> TargetOverride:
+    """Agree a target with one customer (standing, or only inside a hypercare window)."""
+    _same_tenant(organization.tenant_id, severity=severity, hypercare=hypercare)
+    override = TargetOverride.objects.for_tenant(organization.tenant).filter(
+        organization=organization, severity=severity, metric=metric, hypercare=hypercare
+    ).first() or TargetOverride(
+        tenant=organization.tenant,
+        organization=organization,
+        severity=severity,
+        metric=metric,
+        hypercare=hypercare,
+    )
+    override.commitment = commitment
+    override.value = value
+    override.unit = unit
+    override.calendar_key = calendar_key
+    override.full_clean()
+    override.save()
+    return override

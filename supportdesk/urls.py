@@ -4,15 +4,23 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from plans import api as plans_api
+from sla import api as sla_api
 from sla import views as sla_views
 from tickets import views as ticket_views
 
 from . import views
+from .admin_site import tenant_admin_site
 from .api import views as api_views
 
 router = DefaultRouter()
 router.register("organizations", plans_api.OrganizationViewSet, basename="organization")
 router.register("contacts", plans_api.ContactViewSet, basename="contact")
+router.register("severities", plans_api.SeverityViewSet, basename="severity")
+router.register("case-types", plans_api.CaseTypeViewSet, basename="case-type")
+router.register("plans", plans_api.PlanViewSet, basename="plan")
+router.register("subscriptions", plans_api.SubscriptionViewSet, basename="subscription")
+router.register("policy", plans_api.PolicyViewSet, basename="policy")
+router.register("calendars", sla_api.CalendarViewSet, basename="calendar")
 
 portal_patterns = ([path("", ticket_views.portal_home, name="home")], "portal")
 queue_patterns = ([path("", ticket_views.queue_home, name="home")], "queue")
@@ -36,6 +44,7 @@ urlpatterns = [
     path("portal/", include(portal_patterns)),
     path("queue/", include(queue_patterns)),
     path("reports/", include(reports_patterns)),
+    path("config/admin/", tenant_admin_site.urls),
     path("config/", include(config_patterns)),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.language_switch, name="set_language"),

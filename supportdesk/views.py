@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from plans import selectors as plan_selectors
+from plans.wording import contract_context
 
 from . import selectors
 from .access import tenant_admin_required
@@ -42,7 +43,11 @@ def organization_detail(request, pk: int):
     return render(
         request,
         "supportdesk/organization_detail.html",
-        {"organization": organization, "contacts": contacts},
+        {
+            "organization": organization,
+            "contacts": contacts,
+            **contract_context(organization, show_sources=True),
+        },
     )
 
 

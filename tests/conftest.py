@@ -12,15 +12,30 @@ settings.register_profile("ci", parent=settings.get_profile("desk"), derandomize
 settings.load_profile("ci" if os.environ.get("CI") else "desk")
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _django_settings(request):
+    """pytest-django's `settings`, or None when the pure suites run with -p no:django."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        return None
+    return request.getfixturevalue("settings")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(settings):
+def _test_settings(request, tmp_path):
+    settings = _django_settings(request)
+    if settings is not None:
+        settings.MEDIA_ROOT = tmp_path / "media"
+        # Production hashing costs ~0.3 s a password; tests create hundreds of users.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
     """A private in-process cache per test: rate limits must not leak between tests,
     and the suite must never flush a Redis that a running desk uses."""
+    settings = _django_settings(request)
+    if settings is None:
+        yield
+        return
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
     }

@@ -9,7 +9,28 @@ import datetime as dt
 import factory
 from allauth.account.models import EmailAddress
 
-from plans.models import Contact, ContactRole, CustomerOrganization
+from plans.models import (
+    AddOn,
+    CaseType,
+    Contact,
+    ContactRole,
+    CustomerOrganization,
+    HourBankPolicy,
+    HypercareWindow,
+    Plan,
+    PlanEntitlement,
+    PlanPrice,
+    ProductVersion,
+    RateCard,
+    SeverityLevel,
+    SlaTarget,
+    Subscription,
+    SubscriptionAddOn,
+    SurveyQuestion,
+    TargetOverride,
+    TenantPolicy,
+)
+from sla.models import BusinessCalendar
 from supportdesk.models import Role, Tenant, User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -81,6 +102,117 @@ class ContactFactory(factory.django.DjangoModelFactory):
         untrained_admin = factory.Trait(role=ContactRole.ADMINISTRATOR, trained=False)
 
 
+OFFICE_HOURS = {
+    "mon": [["08:00", "16:00"]],
+    "tue": [["08:00", "16:00"]],
+    "wed": [["08:00", "16:00"]],
+    "thu": [["08:00", "16:00"]],
+    "fri": [["08:00", "15:30"]],
+}
+
+
+class CalendarFactory(factory.django.DjangoModelFactory):
+    """The Danish office calendar of the issues: Mon–Thu 08–16, Fri 08–15:30, DK holidays."""
+
+    class Meta:
+        model = BusinessCalendar
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = "business"
+    name = "Office hours"
+    timezone = "Europe/Copenhagen"
+    weekly_hours = factory.LazyFunction(lambda: dict(OFFICE_HOURS))
+    holiday_country = "DK"
+    holiday_categories = factory.LazyFunction(lambda: ["public", "optional"])
+
+
+class SeverityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SeverityLevel
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: str(n + 1))
+    name = factory.Sequence(lambda n: f"Severity {n + 1}")
+    rank = factory.Sequence(lambda n: n + 1)
+
+
+class CaseTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseType
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"type{n}")
+    name = "Incident"
+    kind = "incident"
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Plan
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"plan{n}")
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    currency = "DKK"
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SlaTarget
+
+    plan = factory.SubFactory(PlanFactory)
+    tenant = factory.SelfAttribute("plan.tenant")
+    severity = factory.SubFactory(SeverityFactory, tenant=factory.SelfAttribute("..tenant"))
+    metric = "response"
+    value = 2
+    unit = "working_hours"
+    calendar_key = "business"
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    organization = factory.SubFactory(OrganizationFactory)
+    tenant = factory.SelfAttribute("organization.tenant")
+    plan = factory.SubFactory(PlanFactory, tenant=factory.SelfAttribute("..tenant"))
+    starts_on = dt.date(2025, 1, 1)
+
+
+class AddOnFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AddOn
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"addon{n}")
+    name = "Phone support"
+    price = "2490.00"
+    currency = "NOK"
+    per = "administrator_month"
+    free_months = 3
+    grants = factory.LazyFunction(lambda: ["phone_support"])
+
+
+class HypercareFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HypercareWindow
+
+    organization = factory.SubFactory(OrganizationFactory)
+    tenant = factory.SelfAttribute("organization.tenant")
+    starts_at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    ends_at = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
+
+
+def _policy(tenant):
+    return TenantPolicy.objects.create(
+        tenant=tenant,
+        pack_digest="0" * 64,
+        loaded_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        allowed_filers="any_contact",
+        document={},
+    )
+
+
 def _in_tenant(factory_class):
     return lambda tenant: factory_class(tenant=tenant)
 
@@ -90,4 +222,59 @@ TENANT_OWNED_FACTORIES = {
     User: _in_tenant(UserFactory),
     CustomerOrganization: _in_tenant(OrganizationFactory),
     Contact: lambda tenant: ContactFactory(organization=OrganizationFactory(tenant=tenant)),
+    BusinessCalendar: _in_tenant(CalendarFactory),
+    SeverityLevel: _in_tenant(SeverityFactory),
+    CaseType: _in_tenant(CaseTypeFactory),
+    Plan: _in_tenant(PlanFactory),
+    PlanPrice: lambda tenant: PlanPrice.objects.create(
+        tenant=tenant,
+        plan=PlanFactory(tenant=tenant),
+        segment="all_customers",
+        amount="100.00",
+        per="month",
+    ),
+    PlanEntitlement: lambda tenant: PlanEntitlement.objects.create(
+        tenant=tenant, plan=PlanFactory(tenant=tenant), key="escalation_right", mode="included"
+    ),
+    SlaTarget: lambda tenant: TargetFactory(plan=PlanFactory(tenant=tenant)),
+    AddOn: _in_tenant(AddOnFactory),
+    RateCard: lambda tenant: RateCard.objects.create(
+        tenant=tenant,
+        key="rate",
+        name="Rate",
+        applies_to="unqualified_case",
+        currency="NOK",
+        steps=[{"amount": "400.00", "per": "started_15_minutes"}],
+    ),
+    HourBankPolicy: lambda tenant: HourBankPolicy.objects.create(
+        tenant=tenant, period_months=12, rollover_max_percent=20
+    ),
+    SurveyQuestion: lambda tenant: SurveyQuestion.objects.create(
+        tenant=tenant, key="speed", text="How fast?"
+    ),
+    ProductVersion: lambda tenant: ProductVersion.objects.create(
+        tenant=tenant, name="1.0", released_on=dt.date(2025, 1, 1)
+    ),
+    TenantPolicy: _policy,
+    Subscription: lambda tenant: SubscriptionFactory(
+        organization=OrganizationFactory(tenant=tenant)
+    ),
+    SubscriptionAddOn: lambda tenant: SubscriptionAddOn.objects.create(
+        tenant=tenant,
+        subscription=SubscriptionFactory(organization=OrganizationFactory(tenant=tenant)),
+        addon=AddOnFactory(tenant=tenant),
+        starts_on=dt.date(2025, 1, 1),
+    ),
+    HypercareWindow: lambda tenant: HypercareFactory(
+        organization=OrganizationFactory(tenant=tenant)
+    ),
+    TargetOverride: lambda tenant: TargetOverride.objects.create(
+        tenant=tenant,
+        organization=OrganizationFactory(tenant=tenant),
+        severity=SeverityFactory(tenant=tenant),
+        metric="response",
+        value=1,
+        unit="working_hours",
+        calendar_key="business",
+    ),
 }

@@ -1,4 +1,18 @@
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
+from rest_framework.exceptions import ValidationError
+
+
+@contextmanager
+def django_errors_as_api():
+    """Services raise Django's ValidationError; the API answers 400 with the same details."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        raise ValidationError(detail) from exc
 
 
 class ScopedQuerysetMixin:

@@ -1,0 +1,161 @@
+"""Business calendars as tenant data; the arithmetic lives in the pure `sla.calendar`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from supportdesk.models import validate_timezone
+from supportdesk.tenancy import TenantOwned
+
+from . import calendar as core
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# The core names the argument it rejects at the start of its message; map it to our field.
+CORE_ARGUMENT_TO_FIELD = {
+    "timezone": "timezone",
+    "weekly_hours": "weekly_hours",
+    "holiday_country": "holiday_country",
+    "holiday_subdivision": "holiday_subdivision",
+    "holiday_categories": "holiday_categories",
+    "holiday_language": "holiday_country",
+    "closed_dates": "closed_dates",
+    "special_hours": "special_hours",
+    "business_day": "business_day_minutes",
+}
+
+
+def _iso_date(value: Any, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(
+            {field: _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}}
+        ) from None
+
+
+class BusinessCalendar(TenantOwned):
+    """Opening hours and holidays a target is measured on.
+
+    A tenant has calendars by key ("business", "phone", "always"); a customer
+    organisation may have its own calendar with the same key (agreed hours),
+    which then wins for that customer's cases.
+    """
+
+    key = models.SlugField(_("key"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    organization = models.ForeignKey(
+        "plans.CustomerOrganization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendars",
+        verbose_name=_("customer override"),
+        help_text=_("Set for hours agreed with one customer; empty for the tenant's calendar."),
+    )
+    timezone = models.CharField(_("time zone"), max_length=64, validators=[validate_timezone])
+    weekly_hours = models.JSONField(
+        _("weekly hours"),
+        default=dict,
+        help_text=_('Per weekday, open–close pairs, e.g. {"mon": [["08:00", "16:00"]]}.'),
+    )
+    holiday_country = models.CharField(_("holiday country"), max_length=8, blank=True)
+    holiday_subdivision = models.CharField(_("holiday subdivision"), max_length=16, blank=True)
+    holiday_categories = models.JSONField(
+        _("holiday categories"),
+        default=list,
+        blank=True,
+        help_text=_('Empty: the country\'s public holidays. E.g. ["public", "optional"].'),
+    )
+    closed_dates = models.JSONField(_("closed dates"), default=list, blank=True)
+    special_hours = models.JSONField(
+        _("special hours"),
+        default=dict,
+        blank=True,
+        help_text=_("Per ISO date, open–close pairs that replace the day's hours."),
+    )
+    business_day_minutes = models.PositiveIntegerField(
+        _("working day length (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Converts working days to working hours; empty: the longest weekday."),
+    )
+    is_placeholder = models.BooleanField(
+        _("default hours"),
+        default=False,
+        help_text=_("The contract does not state these hours; a documented default is used."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "key"],
+                condition=models.Q(organization__isnull=True),
+                name="calendar_unique_key_per_tenant",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "organization", "key"],
+                condition=models.Q(organization__isnull=False),
+                name="calendar_unique_key_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = f" ({self.organization})" if self.organization_id else ""
+        return f"{self.name}{owner}"
+
+    def core_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of `sla.calendar.BusinessCalendar` for this row."""
+        weekly = self.weekly_hours if isinstance(self.weekly_hours, dict) else {}
+        unknown = set(weekly) - set(WEEKDAYS)
+        if unknown:
+            raise ValidationError(
+                {
+                    "weekly_hours": _("Unknown weekday %(days)s; use mon … sun.")
+                    % {"days": ", ".join(sorted(unknown))}
+                }
+            )
+        return {
+            "timezone": self.timezone,
+            "weekly_hours": {
+                WEEKDAYS.index(day): [tuple(pair) for pair in hours]
+                for day, hours in weekly.items()
+                if hours
+            },
+            "holiday_country": self.holiday_country or None,
+            "holiday_subdivision": self.holiday_subdivision or None,
+            "holiday_categories": tuple(self.holiday_categories) or None,
+            "closed_dates": [_iso_date(d, "closed_dates") for d in self.closed_dates or ()],
+            "special_hours": {
+                _iso_date(day, "special_hours"): [tuple(pair) for pair in hours]
+                for day, hours in (self.special_hours or {}).items()
+            },
+            "business_day": dt.timedelta(minutes=self.business_day_minutes)
+            if self.business_day_minutes
+            else None,
+        }
+
+    def core(self) -> core.BusinessCalendar:
+        """The shared, cached core calendar for this configuration."""
+        return core.cached_calendar(**self.core_arguments())
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            self.core()
+        except ValidationError:
+            raise
+        except (ValueError, TypeError) as exc:
+            message = str(exc)
+            argument = message.split(":", 1)[0].split("[", 1)[0].strip()
+            field = CORE_ARGUMENT_TO_FIELD.get(argument, "__all__")
+            raise ValidationError({field: message}) from exc
