@@ -111,7 +111,7 @@ class TenantPolicy(TenantOwned):
     pack_digest = models.CharField(_("pack digest"), max_length=64)
     loaded_at = models.DateTimeField(_("loaded"))
     warning_at_percent = models.PositiveSmallIntegerField(
-        _("warn at % of target"),
+        _("warning threshold (percent of target)"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
@@ -228,6 +228,7 @@ class PlanPrice(TenantOwned):
     class Meta:
         ordering = ["plan", "segment"]
         verbose_name = _("plan price")
+        verbose_name_plural = _("plan prices")
         constraints = [
             models.UniqueConstraint(fields=["plan", "segment", "per"], name="planprice_unique")
         ]
@@ -254,6 +255,7 @@ class PlanEntitlement(TenantOwned):
     class Meta:
         ordering = ["plan", "key"]
         verbose_name = _("plan entitlement")
+        verbose_name_plural = _("plan entitlements")
         constraints = [
             models.UniqueConstraint(fields=["plan", "key"], name="entitlement_unique_key")
         ]
@@ -360,6 +362,7 @@ class AddOn(TenantOwned):
     class Meta:
         ordering = ["key"]
         verbose_name = _("add-on")
+        verbose_name_plural = _("add-ons")
         constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="addon_unique_key")]
 
     def __str__(self) -> str:
@@ -382,6 +385,7 @@ class RateCard(TenantOwned):
     class Meta:
         ordering = ["key"]
         verbose_name = _("rate card")
+        verbose_name_plural = _("rate cards")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="ratecard_unique_key")
         ]
@@ -421,6 +425,7 @@ class SurveyQuestion(TenantOwned):
     class Meta:
         ordering = ["position"]
         verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="surveyquestion_unique_key")
         ]
@@ -438,6 +443,7 @@ class ProductVersion(TenantOwned):
     class Meta:
         ordering = ["-released_on"]
         verbose_name = _("product version")
+        verbose_name_plural = _("product versions")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="version_unique_name")
         ]
@@ -460,6 +466,7 @@ class Subscription(TenantOwned):
     class Meta:
         ordering = ["organization", "-starts_on"]
         verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_on__isnull=True)
@@ -482,6 +489,7 @@ class SubscriptionAddOn(TenantOwned):
     class Meta:
         ordering = ["subscription", "addon"]
         verbose_name = _("subscription add-on")
+        verbose_name_plural = _("subscription add-ons")
 
     def __str__(self) -> str:
         return f"{self.addon} × {self.quantity}"
@@ -508,6 +516,7 @@ class HypercareWindow(TenantOwned):
     class Meta:
         ordering = ["organization", "-starts_at"]
         verbose_name = _("hypercare window")
+        verbose_name_plural = _("hypercare windows")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
@@ -543,11 +552,15 @@ class TargetOverride(TargetFields):
                 fields=["organization", "severity", "metric"],
                 condition=models.Q(hypercare__isnull=True),
                 name="override_unique_standing",
+                violation_error_message=_(
+                    "A target for this severity and metric is agreed already."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["hypercare", "severity", "metric"],
                 condition=models.Q(hypercare__isnull=False),
                 name="override_unique_in_hypercare",
+                violation_error_message=_("This window has a target for this severity and metric."),
             ),
         ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -18,7 +19,8 @@ METRIC_LABELS = {
 
 
 def _number(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+    """0.5 reads "0,5" in Danish, Norwegian and Swedish."""
+    return formats.number_format(value.normalize())
 
 
 def target_in_words(*, commitment: str, value: Decimal | None, unit: str) -> str:

@@ -39,6 +39,9 @@ def _iso_date(value: Any, field: str) -> dt.date:
         ) from None
 
 
+CALENDAR_FIELDS = frozenset(CORE_ARGUMENT_TO_FIELD.values())
+
+
 class BusinessCalendar(TenantOwned):
     """Opening hours and holidays a target is measured on.
 
@@ -101,11 +104,13 @@ class BusinessCalendar(TenantOwned):
                 fields=["tenant", "key"],
                 condition=models.Q(organization__isnull=True),
                 name="calendar_unique_key_per_tenant",
+                violation_error_message=_("A calendar with this key already exists."),
             ),
             models.UniqueConstraint(
                 fields=["tenant", "organization", "key"],
                 condition=models.Q(organization__isnull=False),
                 name="calendar_unique_key_per_customer",
+                violation_error_message=_("This customer already has a calendar with this key."),
             ),
         ]
 
@@ -148,8 +153,19 @@ class BusinessCalendar(TenantOwned):
         """The shared, cached core calendar for this configuration."""
         return core.cached_calendar(**self.core_arguments())
 
+    def clean_fields(self, exclude=None) -> None:
+        """Remember which fields are already wrong, so `clean` does not pile on."""
+        self._unchecked = set(exclude or ())
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            self._unchecked |= set(exc.message_dict)
+            raise
+
     def clean(self) -> None:
         super().clean()
+        if CALENDAR_FIELDS & getattr(self, "_unchecked", set()):
+            return  # a field error is shown already; building the calendar would mislead
         try:
             self.core()
         except ValidationError:

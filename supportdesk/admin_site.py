@@ -135,6 +135,19 @@ class TenantStampedForm:
         if self.tenant is not None and self.instance.tenant_id is None:
             self.instance.tenant = self.tenant
 
+    def clean(self):
+        """An emptied JSON box means "none": the field's default, not a NULL the column refuses."""
+        cleaned = super().clean()
+        for field in self.instance._meta.fields:
+            if (
+                isinstance(field, models.JSONField)
+                and not field.null
+                and field.name in cleaned
+                and cleaned[field.name] is None
+            ):
+                cleaned[field.name] = field.get_default()
+        return cleaned
+
     def validate_unique(self) -> None:
         super().validate_unique()
         instance = self.instance
@@ -155,9 +168,8 @@ class TenantStampedForm:
 
 def with_tenant(form_class: type, tenant: Tenant) -> type:
     """`form_class` whose instances are stamped with `tenant` before they validate."""
-    bases = (form_class,) if issubclass(form_class, TenantStampedForm) else None
-    bases = bases or (TenantStampedForm, form_class)
-    return type(form_class.__name__, bases, {"tenant": tenant})
+    mixin = () if issubclass(form_class, TenantStampedForm) else (TenantStampedForm,)
+    return type(form_class.__name__, (*mixin, form_class), {"tenant": tenant})
 
 
 class TenantScopingMixin:
@@ -247,32 +259,29 @@ class TenantScopedAdmin(TenantScopingMixin, admin.ModelAdmin):
 
 
 class TenantInlineFormSet:
-    """Mixin for inline formsets: new rows get the tenant (and what the parent implies)."""
-
-    tenant: Tenant | None = None
+    """Mixin for inline formsets whose rows copy fields the inline hides from the parent."""
 
     def add_fields(self, form, index) -> None:
         super().add_fields(form, index)
-        if form.instance.tenant_id is None:
-            form.instance.tenant = self.tenant
         self.inherit_from_parent(form.instance)
 
     def inherit_from_parent(self, child) -> None:
-        """Hook: copy fields the inline hides from the parent row (e.g. its organisation)."""
+        """Hook: e.g. a hypercare window's targets take the window's organisation."""
 
 
 class TenantScopedInline(TenantScopingMixin, admin.TabularInline):
-    """An inline whose rows, choices and new rows stay inside the admin's tenant."""
+    """An inline whose rows and choices stay inside the admin's tenant.
+
+    Its forms are stamped like the parent's (`with_tenant`), so new rows get the tenant
+    and the constraints that name it are checked before anything is saved.
+    """
 
     extra = 0
 
     def get_formset(self, request, obj=None, **kwargs):
-        tenant = request_tenant(request)
         formset = super().get_formset(request, obj, **kwargs)
-        bases = (formset,) if issubclass(formset, TenantInlineFormSet) else None
-        bases = bases or (TenantInlineFormSet, formset)
-        attrs = {"tenant": tenant, "form": with_tenant(formset.form, tenant)}
-        return type(formset.__name__, bases, attrs)
+        form = with_tenant(formset.form, request_tenant(request))
+        return type(formset.__name__, (formset,), {"form": form})
 
 
 class ReadOnlyTenantAdmin(TenantScopedAdmin):

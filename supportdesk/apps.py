@@ -14,6 +14,6 @@ class SupportdeskConfig(AppConfig):
         # The embedded broker keeps its queue in folders that must exist before
         # either side of it (web enqueuing, worker consuming) touches them.
         options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
-        for key in ("data_folder_in", "processed_folder"):
+        for key in ("data_folder_in", "processed_folder", "control_folder"):
             if key in options:
                 Path(options[key]).mkdir(parents=True, exist_ok=True)

@@ -62,6 +62,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     role = Role.AGENT
+    language = "en"  # pages in tests read in English unless a test asks otherwise
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

@@ -249,3 +249,43 @@ def test_overlapping_subscriptions_are_refused(load_pack):
             plan=Plan.objects.get(tenant=tenant, key="gold"),
             starts_on=dt.date(2026, 6, 1),
         )
+
+
+@pytest.mark.django_db
+def test_vivant_agrees_hours_and_reaction_times_per_customer(load_pack):
+    tenant = load_pack("vivant")
+    customer = customer_on(tenant, "fixed_price")
+    outage = severity(tenant, "outage")
+    # Monday 7 September 2026, 06:30 in Copenhagen (CEST) = 04:30Z: before the default 08:00.
+    filed = dt.datetime(2026, 9, 7, 4, 30, tzinfo=UTC)
+    default = sla_targets_for(customer=customer, severity=outage, at=filed)["response"]
+    assert default.duration == dt.timedelta(hours=1)
+    assert default.calendar.add(filed, default.duration) == dt.datetime(2026, 9, 7, 7, tzinfo=UTC)
+
+    CalendarFactory(
+        tenant=tenant,
+        organization=customer,
+        key="opening_hours_default",
+        weekly_hours={d: [["06:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    )
+    target_override_set(
+        organization=customer,
+        severity=outage,
+        metric="response",
+        value=Decimal("0.5"),
+        unit="working_hours",
+        calendar_key="opening_hours_default",
+    )
+    agreed = sla_targets_for(customer=customer, severity=outage, at=filed)["response"]
+    assert agreed.duration == dt.timedelta(minutes=30)
+    assert agreed.calendar.add(filed, agreed.duration) == dt.datetime(2026, 9, 7, 5, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_pector_gold_is_an_agreement_without_response_targets(load_pack):
+    tenant = load_pack("pector")
+    customer = customer_on(tenant, "gold")
+    at = dt.datetime(2026, 6, 1, 10, tzinfo=UTC)
+    assert sla_targets_for(customer=customer, severity=severity(tenant, "normal"), at=at) == {}
+    rights = entitlements_for(customer=customer, at=at)
+    assert rights.included("hour_bank") and rights.included("monitoring")

@@ -87,3 +87,12 @@ def test_agents_read_but_do_not_write_calendars_and_other_tenants_are_404(tenant
         api.patch(f"/api/v1/calendars/{foreign.pk}/", {"name": "x"}, format="json").status_code
         == 404
     )
+
+
+@pytest.mark.django_db
+def test_a_field_error_is_not_followed_by_a_misleading_calendar_error(tenant_a):
+    calendar = CalendarFactory.build(tenant=tenant_a, timezone="Europe/Kopenhagen")
+    with pytest.raises(ValidationError) as caught:
+        calendar.full_clean()
+    assert list(caught.value.message_dict) == ["timezone"]
+    assert len(caught.value.message_dict["timezone"]) == 1

@@ -67,3 +67,21 @@ def test_times_are_shown_in_the_viewers_time_zone(client, tenant_a):
     other = UserFactory(tenant=tenant_a, role=Role.AGENT)
     client.force_login(other)
     assert "Europe/Copenhagen" in client.get("/queue/").content.decode()
+
+
+@pytest.mark.django_db
+def test_without_a_preference_users_get_their_tenants_language(client, load_pack_tenant):
+    agent = UserFactory(tenant=load_pack_tenant, role=Role.AGENT, language="")
+    client.force_login(agent)
+    html = client.get("/queue/").content.decode()
+    assert 'lang="sv"' in html
+    assert "Agentkö" in html
+
+
+@pytest.fixture
+def load_pack_tenant(db):
+    from tests.factories import TenantFactory
+
+    return TenantFactory(
+        slug="svensk", case_prefix="SVE", language="sv", timezone="Europe/Stockholm"
+    )
