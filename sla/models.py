@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
+import holidays
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +30,16 @@ CORE_ARGUMENT_TO_FIELD = {
     "special_hours": "special_hours",
     "business_day": "business_day_minutes",
 }
+
+
+@cache
+def _holiday_name_language(country: str) -> str | None:
+    """Holiday names in English where the country offers them, so explanations do not
+    depend on the server's LANG; None lets python-holidays use the country's own."""
+    if not country or country.upper() not in holidays.list_supported_countries():
+        return None
+    supported = holidays.country_holidays(country.upper()).supported_languages
+    return "en_US" if "en_US" in supported else None
 
 
 def _iso_date(value: Any, field: str) -> dt.date:
@@ -144,6 +156,7 @@ class BusinessCalendar(TenantOwned):
                 _iso_date(day, "special_hours"): [tuple(pair) for pair in hours]
                 for day, hours in (self.special_hours or {}).items()
             },
+            "holiday_language": _holiday_name_language(self.holiday_country),
             "business_day": dt.timedelta(minutes=self.business_day_minutes)
             if self.business_day_minutes
             else None,
