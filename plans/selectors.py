@@ -87,6 +87,7 @@ class ResolvedTarget:
     calendar: core.BusinessCalendar | None
     duration: dt.timedelta | None
     source: str
+    calendar_id: int | None = None  # the BusinessCalendar row; None for 24/7 calendar units
 
     @property
     def is_measured(self) -> bool:
@@ -182,12 +183,14 @@ def _calendars_by_key(customer: CustomerOrganization) -> dict[str, BusinessCalen
 
 def _resolve(row, source, severity_key, calendars, timezone) -> ResolvedTarget:
     calendar = None
+    calendar_id = None
     duration = None
     if row.commitment == Commitment.TARGET:
         if row.unit.startswith("working_"):
             if row.calendar_key not in calendars:
                 raise ValueError(f"target {row} names unknown calendar {row.calendar_key!r}")
             calendar = calendars[row.calendar_key].core()
+            calendar_id = calendars[row.calendar_key].pk
             hours = row.value if row.unit == TargetUnit.WORKING_HOURS else None
             duration = (
                 dt.timedelta(hours=float(hours))
@@ -210,6 +213,7 @@ def _resolve(row, source, severity_key, calendars, timezone) -> ResolvedTarget:
         calendar=calendar,
         duration=duration,
         source=source,
+        calendar_id=calendar_id,
     )
 
 

@@ -188,3 +188,59 @@ class BusinessCalendar(TenantOwned):
             argument = message.split(":", 1)[0].split("[", 1)[0].strip()
             field = CORE_ARGUMENT_TO_FIELD.get(argument, "__all__")
             raise ValidationError({field: message}) from exc
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+    CANCELLED = "cancelled", _("No longer targeted")
+
+
+class SlaClock(TenantOwned):
+    """One metric's clock on one case.
+
+    A clock is met when the business time it ran (pauses excluded) is at most
+    its target and breached when it exceeds it. `due_at` is what people see;
+    `breach_at = next_open(due_at)` is when running past it becomes a breach, so
+    the sweep is an indexed range query with no calendar arithmetic.
+    """
+
+    case = models.ForeignKey("tickets.Case", on_delete=models.CASCADE, related_name="clocks")
+    metric = models.CharField(_("metric"), max_length=20)
+    state = models.CharField(
+        _("state"), max_length=12, choices=ClockState.choices, default=ClockState.RUNNING
+    )
+    target_value = models.DecimalField(_("target"), max_digits=8, decimal_places=2)
+    target_unit = models.CharField(_("unit"), max_length=20)
+    target_seconds = models.PositiveBigIntegerField(_("target (business seconds)"))
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: around the clock in the tenant's time zone."),
+    )
+    source = models.CharField(_("target from"), max_length=100)
+    started_at = models.DateTimeField(_("started"))
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    breach_at = models.DateTimeField(_("breaches at"), null=True, blank=True, db_index=True)
+    warn_at = models.DateTimeField(_("warns at"), null=True, blank=True, db_index=True)
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+    business_seconds_used = models.PositiveBigIntegerField(
+        _("business seconds used"), null=True, blank=True, help_text=_("Set when stopped.")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["case", "metric"]
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "metric"], name="clock_one_per_metric")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.metric} {self.state}"

@@ -1,14 +1,21 @@
-"""Writes for business calendars."""
+"""Writes for business calendars and SLA clocks."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import BusinessCalendar
+from plans.selectors import always_open_calendar, policy_for, sla_targets_for
+
+from . import calendar as core
+from .clocks import Pause, business_ran, schedule
+from .models import BusinessCalendar, ClockState, SlaClock
+
+CLOCK_METRICS = ("response", "solution_started", "resolution")
 
 
 @transaction.atomic
@@ -22,3 +29,126 @@ def calendar_save(*, calendar: BusinessCalendar, values: dict[str, Any]) -> Busi
     calendar.full_clean()
     calendar.save()
     return calendar
+
+
+# --- SLA clocks -------------------------------------------------------------------------------
+
+
+def calendar_for_clock(clock: SlaClock) -> core.BusinessCalendar:
+    if clock.calendar_id is None:
+        return always_open_calendar(clock.case.tenant.timezone)
+    return clock.calendar.core()
+
+
+def _pauses(case) -> list[Pause]:
+    return [(p.started_at, p.ended_at) for p in case.pauses.all()]
+
+
+def _warn_share(case) -> float:
+    policy = policy_for(tenant=case.tenant)
+    return (policy.warning_at_percent if policy else 75) / 100
+
+
+def _reschedule(clock: SlaClock, pauses: list[Pause], warn_share: float) -> None:
+    plan = schedule(
+        calendar_for_clock(clock),
+        start=clock.started_at,
+        target=timedelta(seconds=clock.target_seconds),
+        pauses=pauses,
+        warn_share=warn_share,
+    )
+    clock.due_at, clock.breach_at, clock.warn_at = plan.due_at, plan.breach_at, plan.warn_at
+    clock.state = ClockState.PAUSED if plan.due_at is None else ClockState.RUNNING
+
+
+def clocks_sync(*, case, at: datetime) -> list[SlaClock]:
+    """Bring the case's clocks in line with its contract as resolved at filing.
+
+    Used at filing, on reclassification and when a hypercare window changes: targets
+    are resolved from the case's start, so paused time stays out of every clock.
+    Clocks already met or breached keep their verdict; a metric no longer targeted
+    is cancelled; a newly targeted one starts at filing.
+    """
+    targets = sla_targets_for(customer=case.organization, severity=case.severity, at=case.filed_at)
+    measured = {
+        metric: t for metric, t in targets.items() if t.is_measured and t.duration is not None
+    }
+    measured = {m: t for m, t in measured.items() if m in CLOCK_METRICS}
+    pauses = _pauses(case)
+    share = _warn_share(case)
+    existing = {clock.metric: clock for clock in case.clocks.select_related("calendar")}
+    for metric, target in measured.items():
+        clock = existing.pop(metric, None) or SlaClock(
+            tenant=case.tenant, case=case, metric=metric, started_at=case.filed_at
+        )
+        if clock.state in (ClockState.MET, ClockState.BREACHED):
+            continue
+        clock.target_value = target.value
+        clock.target_unit = target.unit
+        clock.target_seconds = int(target.duration.total_seconds())
+        clock.calendar_id = target.calendar_id
+        clock.source = target.source
+        clock.case = case
+        _reschedule(clock, pauses, share)
+        clock.save()
+    for clock in existing.values():
+        if clock.state in (ClockState.RUNNING, ClockState.PAUSED):
+            clock.state = ClockState.CANCELLED
+            clock.due_at = clock.breach_at = clock.warn_at = None
+            clock.stopped_at = at
+            clock.save()
+    return list(case.clocks.all())
+
+
+def clocks_reschedule(*, case) -> None:
+    """After a pause starts or ends: recompute due, breach and warning instants."""
+    pauses = _pauses(case)
+    share = _warn_share(case)
+    for clock in case.clocks.select_related("calendar").filter(
+        state__in=(ClockState.RUNNING, ClockState.PAUSED)
+    ):
+        _reschedule(clock, pauses, share)
+        clock.save(update_fields=["due_at", "breach_at", "warn_at", "state", "updated_at"])
+
+
+def clock_stop(*, case, metric: str, at: datetime) -> SlaClock | None:
+    """The event a metric waits for happened at `at`: met if within target, else breached."""
+    clock = (
+        case.clocks.select_related("calendar")
+        .filter(metric=metric, state__in=(ClockState.RUNNING, ClockState.PAUSED))
+        .first()
+    )
+    if clock is None:
+        return None
+    used = business_ran(calendar_for_clock(clock), clock.started_at, at, _pauses(case))
+    clock.business_seconds_used = int(used.total_seconds())
+    clock.state = (
+        ClockState.MET if used <= timedelta(seconds=clock.target_seconds) else (ClockState.BREACHED)
+    )
+    clock.stopped_at = at
+    clock.due_at = clock.due_at or None
+    clock.breach_at = clock.warn_at = None
+    clock.save()
+    return clock
+
+
+def clock_restart(*, case, metric: str) -> SlaClock | None:
+    """A reopened case runs its resolution clock again, the resolved stretch paused out."""
+    clock = case.clocks.select_related("calendar").filter(metric=metric).first()
+    if clock is None or clock.state not in (ClockState.MET, ClockState.BREACHED):
+        return clock
+    if clock.state == ClockState.BREACHED:
+        return clock  # a breach stays a breach; reopening does not undo it
+    clock.stopped_at = None
+    clock.business_seconds_used = None
+    _reschedule(clock, _pauses(case), _warn_share(case))
+    clock.save()
+    return clock
+
+
+def clock_remaining(clock: SlaClock, *, at: datetime) -> timedelta | None:
+    """Business time left at `at` (negative once past due); None for stopped clocks."""
+    if clock.state not in (ClockState.RUNNING, ClockState.PAUSED):
+        return None
+    used = business_ran(calendar_for_clock(clock), clock.started_at, at, _pauses(clock.case))
+    return timedelta(seconds=clock.target_seconds) - used
