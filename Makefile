@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format install messages check-deploy docker clean bench
+.PHONY: run test lint format install messages browsers check-deploy docker clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,8 @@ run: $(STAMP) messages
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 # The whole suite. With DATABASE_URL and REDIS_URL set (CI) it runs on PostgreSQL and Redis.
-test: $(STAMP) messages
+# Browser tests drive Debian's Chromium; screenshots go to test-artifacts/browser/.
+test: $(STAMP) messages browsers
 	$(BIN)/python -m pytest --cov --cov-branch --cov-report= $(PYTEST_ARGS)
 	$(BIN)/python -m coverage report --include=sla/calendar.py --fail-under=100 --show-missing
 
@@ -46,6 +47,17 @@ format: $(STAMP)
 messages: $(STAMP)
 	@if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; \
 	  else echo "msgfmt not found: using the committed translations"; fi
+
+# Debian's Chromium for the Playwright tests (Playwright's own browser download is not used).
+browsers:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is not installed: browser tests will skip (CI fails). Try: sudo apt-get install chromium"; \
+	  fi; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/calendar.py

@@ -17,6 +17,7 @@ from supportdesk.admin_site import (
 )
 from supportdesk.models import User
 from supportdesk.services import contact_user_create
+from tickets.services import clocks_resync_for_customer
 
 from .models import (
     AddOn,
@@ -326,6 +327,11 @@ class HypercareWindowAdmin(TenantScopedAdmin):
         """Its targets copy the customer, so the customer is fixed once the window exists."""
         return ("organization",) if obj is not None else ()
 
+    def save_related(self, request, form, formsets, change) -> None:
+        """Open cases filed inside the window take its targets (after its inlines saved)."""
+        super().save_related(request, form, formsets, change)
+        clocks_resync_for_customer(organization=form.instance.organization)
+
 
 class TargetOverrideForm(forms.ModelForm):
     def clean(self):
@@ -339,6 +345,11 @@ class TargetOverrideForm(forms.ModelForm):
 @admin.register(TargetOverride, site=tenant_admin_site)
 class TargetOverrideAdmin(TenantScopedAdmin):
     form = TargetOverrideForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        clocks_resync_for_customer(organization=obj.organization)
+
     fields = ("organization", "hypercare", *TARGET_FIELDS)
     list_display = ("organization", "severity", "metric", "commitment", "value", "unit")
     list_filter = ("organization", "severity", "metric")

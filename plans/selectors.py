@@ -270,6 +270,10 @@ def policy_for(*, tenant) -> TenantPolicy | None:
     return TenantPolicy.objects.for_tenant(tenant).first()
 
 
+def severity_list(*, tenant) -> QuerySet[SeverityLevel]:
+    return SeverityLevel.objects.for_tenant(tenant).order_by("rank")
+
+
 def subscription_list(*, tenant) -> QuerySet[Subscription]:
     return Subscription.objects.for_tenant(tenant).select_related("plan", "organization")
 

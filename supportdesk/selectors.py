@@ -26,5 +26,10 @@ def staff_list(*, tenant: Tenant) -> QuerySet[User]:
     return User.objects.for_tenant(tenant).staff().order_by("role", "email")
 
 
+def agent_list(*, tenant: Tenant) -> QuerySet[User]:
+    """Who a case may be assigned to: the tenant's agents and tenant admins."""
+    return staff_list(tenant=tenant).filter(role__in=(Role.AGENT, Role.TENANT_ADMIN))
+
+
 def heartbeat_list() -> QuerySet[WorkerHeartbeat]:
     return WorkerHeartbeat.objects.order_by("name")

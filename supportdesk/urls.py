@@ -6,7 +6,7 @@ from rest_framework.routers import DefaultRouter
 from plans import api as plans_api
 from sla import api as sla_api
 from sla import views as sla_views
-from tickets import views as ticket_views
+from tickets import api as tickets_api
 
 from . import views
 from .admin_site import tenant_admin_site
@@ -21,9 +21,8 @@ router.register("plans", plans_api.PlanViewSet, basename="plan")
 router.register("subscriptions", plans_api.SubscriptionViewSet, basename="subscription")
 router.register("policy", plans_api.PolicyViewSet, basename="policy")
 router.register("calendars", sla_api.CalendarViewSet, basename="calendar")
+tickets_api.register(router)
 
-portal_patterns = ([path("", ticket_views.portal_home, name="home")], "portal")
-queue_patterns = ([path("", ticket_views.queue_home, name="home")], "queue")
 reports_patterns = ([path("", sla_views.reports_home, name="home")], "reports")
 config_patterns = (
     [
@@ -41,8 +40,8 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("portal/", include(portal_patterns)),
-    path("queue/", include(queue_patterns)),
+    path("portal/", include("tickets.urls_portal")),
+    path("queue/", include("tickets.urls_queue")),
     path("reports/", include(reports_patterns)),
     path("config/admin/", tenant_admin_site.urls),
     path("config/", include(config_patterns)),

@@ -30,7 +30,8 @@ from plans.models import (
     TargetOverride,
     TenantPolicy,
 )
-from sla.models import BusinessCalendar
+from sla.models import BusinessCalendar, SlaClock
+from tickets.models import Attachment, Case, CaseEvent, CaseNumberSequence, CasePause
 from supportdesk.models import Role, Tenant, User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -204,6 +205,27 @@ class HypercareFactory(factory.django.DjangoModelFactory):
     ends_at = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
 
 
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A bare case row (no clocks, no timeline): for scoping tests. Real cases use services."""
+
+    class Meta:
+        model = Case
+
+    organization = factory.SubFactory(OrganizationFactory)
+    tenant = factory.SelfAttribute("organization.tenant")
+    number = factory.Sequence(lambda n: f"T-{n:06d}")
+    requester = factory.LazyAttribute(lambda o: ContactFactory(organization=o.organization).user)
+    severity = factory.SubFactory(SeverityFactory, tenant=factory.SelfAttribute("..tenant"))
+    subject = "Something is broken"
+    description = "Details"
+    channel = "portal"
+    filed_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))
+
+
+def _case_in(tenant):
+    return CaseFactory(organization=OrganizationFactory(tenant=tenant))
+
+
 def _policy(tenant):
     return TenantPolicy.objects.create(
         tenant=tenant,
@@ -257,6 +279,32 @@ TENANT_OWNED_FACTORIES = {
         tenant=tenant, name="1.0", released_on=dt.date(2025, 1, 1)
     ),
     TenantPolicy: _policy,
+    Case: _case_in,
+    CaseNumberSequence: lambda tenant: CaseNumberSequence.objects.create(tenant=tenant),
+    CaseEvent: lambda tenant: CaseEvent.objects.create(
+        tenant=tenant, case=_case_in(tenant), kind="note", created_at=dt.datetime.now(dt.UTC)
+    ),
+    CasePause: lambda tenant: CasePause.objects.create(
+        tenant=tenant, case=_case_in(tenant), started_at=dt.datetime.now(dt.UTC), reason="x"
+    ),
+    Attachment: lambda tenant: Attachment.objects.create(
+        tenant=tenant,
+        case=_case_in(tenant),
+        file="cases/x.txt",
+        original_name="x.txt",
+        content_type="text/plain",
+        size=1,
+    ),
+    SlaClock: lambda tenant: SlaClock.objects.create(
+        tenant=tenant,
+        case=_case_in(tenant),
+        metric="response",
+        target_value=1,
+        target_unit="working_hours",
+        target_seconds=3600,
+        source="test",
+        started_at=dt.datetime.now(dt.UTC),
+    ),
     Subscription: lambda tenant: SubscriptionFactory(
         organization=OrganizationFactory(tenant=tenant)
     ),

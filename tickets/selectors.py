@@ -71,7 +71,10 @@ def queue(*, actor: User, filters: dict | None = None) -> QuerySet[Case]:
             next_breach=Min("clocks__breach_at", filter=Q(clocks__state=ClockState.RUNNING)),
             next_due=Min("clocks__due_at", filter=Q(clocks__state=ClockState.RUNNING)),
         )
-        .prefetch_related(Prefetch("clocks", SlaClock.objects.order_by("metric")))
+        .prefetch_related(
+            Prefetch("clocks", SlaClock.objects.select_related("calendar").order_by("metric")),
+            "pauses",
+        )
         .order_by(F("next_breach").asc(nulls_last=True), "filed_at")
         .distinct()
     )
@@ -151,17 +154,25 @@ def clock_views(*, case: Case, now: datetime | None = None) -> list[ClockView]:
     now = now or timezone.now()
     views = []
     for clock in case.clocks.select_related("calendar").order_by("metric"):
-        state = clock.state
-        if state == ClockState.RUNNING and clock.breach_at and clock.breach_at < now:
-            state = "overdue"
-        elif state == ClockState.RUNNING and clock.warn_at and clock.warn_at <= now:
-            state = "warning"
+        clock.case = case  # the clock's case is this one: no query to fetch it again
         views.append(
             ClockView(
                 clock=clock,
-                state=state,
+                state=clock_display_state(clock, now),
                 remaining=clock_remaining(clock, at=now),
                 explanation=due_explanation(clock),
             )
         )
     return views
+
+
+def clock_display_state(clock: SlaClock, now: datetime) -> str:
+    """The stored state, with "warning" and "overdue" for running clocks past those marks.
+
+    A running clock past `breach_at` is overdue until the sweep records the breach.
+    """
+    if clock.state == ClockState.RUNNING and clock.breach_at and clock.breach_at < now:
+        return "overdue"
+    if clock.state == ClockState.RUNNING and clock.warn_at and clock.warn_at <= now:
+        return "warning"
+    return clock.state

@@ -21,8 +21,9 @@ from plans.selectors import entitlements_for, policy_for
 from sla.services import clock_restart, clock_stop, clocks_reschedule, clocks_sync
 from supportdesk.models import Role, User
 
-from .filing import attachments_check
+from .filing import CheckedFile, attachments_check
 from .models import (
+    ACTIVE_STATUSES,
     Attachment,
     Case,
     CaseEvent,
@@ -79,8 +80,16 @@ def _event(case: Case, kind: str, actor: User | None, *, public=True, body="", d
     )
 
 
-def _attach(case: Case, event: CaseEvent, actor: User, uploads: Sequence[UploadedFile]) -> None:
-    for checked in attachments_check(list(uploads)):
+def _checked(uploads: Sequence[UploadedFile]) -> list[CheckedFile]:
+    """Every file checked by content before anything is written; errors name the field."""
+    try:
+        return attachments_check(list(uploads))
+    except ValidationError as exc:
+        raise ValidationError({"attachments": exc.messages}) from exc
+
+
+def _attach(case: Case, event: CaseEvent, actor: User, files: Sequence[CheckedFile]) -> None:
+    for checked in files:
         Attachment.objects.create(
             tenant=case.tenant,
             case=case,
@@ -123,7 +132,8 @@ def _contact_of(user: User, organization: CustomerOrganization):
     return contact
 
 
-def _may_file(policy, contact) -> bool:
+def contact_may_file(*, policy, contact) -> bool:
+    """Whether the contract lets this contact send cases to the vendor's queue."""
     rule = policy.allowed_filers if policy else "any_contact"
     if rule == "trained_administrators":
         return contact.is_trained_administrator
@@ -132,16 +142,14 @@ def _may_file(policy, contact) -> bool:
     return True
 
 
-def _missing_required(policy, values: dict, uploads: Sequence[UploadedFile]) -> dict:
+def _missing_required(policy, values: dict, files: Sequence[CheckedFile]) -> dict:
     errors = {}
     for field in policy.required_fields if policy else ("subject", "description"):
         if field in REQUIRED_FIELD_LABELS and not values.get(field):
             errors[field] = _("This contract asks for this when filing a case.")
-        elif field == "screenshot" and not any(
-            (u.content_type or "").startswith("image/") for u in uploads
-        ):
+        elif field == "screenshot" and not any(f.content_type.startswith("image/") for f in files):
             errors["attachments"] = _("Please attach a screenshot of the problem.")
-        elif field == "attachment" and not uploads:
+        elif field == "attachment" and not files:
             errors["attachments"] = _("Please attach a file.")
     return errors
 
@@ -198,7 +206,8 @@ def case_file(
         "event_name": event_name,
         "customer_reference": customer_reference,
     }
-    errors = _missing_required(policy, values, attachments) if actor.is_contact else {}
+    files = _checked(attachments)
+    errors = _missing_required(policy, values, files) if actor.is_contact else {}
     if not values["subject"]:
         errors["subject"] = _("This field is required.")
     if not values["description"]:
@@ -206,7 +215,7 @@ def case_file(
     if errors:
         raise ValidationError(errors)
 
-    allowed = _may_file(policy, contact)
+    allowed = contact_may_file(policy=policy, contact=contact)
     if not allowed and policy and policy.on_other_filer == "reject":
         raise ValidationError(
             _("Only your organisation's administrators may file cases under this contract.")
@@ -224,7 +233,7 @@ def case_file(
     case.full_clean(exclude=["number"])
     case.save()
     created = _event(case, EventKind.CREATED, actor, body=case.description, at=now)
-    _attach(case, created, actor, attachments)
+    _attach(case, created, actor, files)
     if allowed:
         clocks_sync(case=case, at=now)
     else:
@@ -249,7 +258,7 @@ def case_submit_returned(*, case: Case, actor: User) -> Case:
     if case.status != CaseStatus.RETURNED:
         raise ValidationError(_("Only a returned case can be submitted."))
     contact = _contact_of(actor, case.organization)
-    if not _may_file(policy_for(tenant=case.tenant), contact):
+    if not contact_may_file(policy=policy_for(tenant=case.tenant), contact=contact):
         raise ValidationError(_("Only a trained administrator can submit this case."))
     case.status = CaseStatus.NEW
     case.filed_at = _now()
@@ -355,15 +364,17 @@ def case_reply(
             raise ValidationError(_("This case is resolved: reopen it with the new information."))
         if case.status == CaseStatus.RETURNED:
             raise ValidationError(_("This case waits for your administrator."))
+        files = _checked(attachments)
         event = _event(case, EventKind.REPLY, actor, body=body, at=now)
-        _attach(case, event, actor, attachments)
+        _attach(case, event, actor, files)
         if case.status in _pause_statuses(case.tenant):
             _move(case, case.resume_status or CaseStatus.OPEN, actor, at=now)
         return event
     _require_staff(actor, case)
+    files = _checked(attachments)
     kind = EventKind.REPLY if public else EventKind.NOTE
     event = _event(case, kind, actor, public=public, body=body, at=now)
-    _attach(case, event, actor, attachments)
+    _attach(case, event, actor, files)
     if public:
         if case.assignee_id is None and actor.role in (Role.AGENT, Role.TENANT_ADMIN):
             case.assignee = actor
@@ -391,6 +402,7 @@ def case_reopen(
         raise ValidationError(_("Only a resolved case can be reopened."))
     if not body.strip():
         raise ValidationError({"body": _("Tell us what is new: reopening needs new information.")})
+    files = _checked(attachments)
     now = _now()
     CasePause.objects.create(
         tenant=case.tenant, case=case, started_at=case.resolved_at, ended_at=now, reason="resolved"
@@ -399,7 +411,7 @@ def case_reopen(
     case.resolved_at = None
     case.save(update_fields=["status", "resolved_at", "updated_at"])
     event = _event(case, EventKind.REOPENED, actor, body=body, at=now)
-    _attach(case, event, actor, attachments)
+    _attach(case, event, actor, files)
     clock_restart(case=case, metric="resolution")
     return case
 
@@ -478,3 +490,18 @@ def case_forward(
         data={"vendor": case.external_vendor, "reference": case.external_reference},
     )
     return case
+
+
+@transaction.atomic
+def clocks_resync_for_customer(*, organization: CustomerOrganization) -> int:
+    """The customer's agreed terms changed (a hypercare window, an agreed target):
+    its open cases' clocks follow, each still measured from its own filing."""
+    cases = Case.objects.for_tenant(organization.tenant).filter(
+        organization=organization, status__in=ACTIVE_STATUSES
+    )
+    now = _now()
+    count = 0
+    for case in cases.select_related("organization__tenant", "severity", "tenant"):
+        clocks_sync(case=case, at=now)
+        count += 1
+    return count
