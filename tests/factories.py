@@ -31,8 +31,15 @@ from plans.models import (
     TenantPolicy,
 )
 from sla.models import BusinessCalendar, SlaClock
-from tickets.models import Attachment, Case, CaseEvent, CaseNumberSequence, CasePause
 from supportdesk.models import Role, Tenant, User
+from tickets.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseNumberSequence,
+    CasePause,
+    IntakeToken,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -327,3 +334,21 @@ TENANT_OWNED_FACTORIES = {
         calendar_key="business",
     ),
 }
+
+TENANT_OWNED_FACTORIES[IntakeToken] = lambda tenant: IntakeToken.issue(
+    tenant=tenant, kind="email", name="relay"
+)[0]
+
+
+def _feature_registries() -> None:
+    """Feature test modules keep their factories in tests/factories_<feature>.py, each with a
+    TENANT_OWNED dict that joins the registry the isolation test reads."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("factories_*.py")):
+        module = importlib.import_module(f"tests.{path.stem}")
+        TENANT_OWNED_FACTORIES.update(module.TENANT_OWNED)
+
+
+_feature_registries()

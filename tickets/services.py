@@ -193,6 +193,10 @@ def case_file(
         filed_at = now
     elif filed_at > now:
         raise ValidationError({"filed_at": _("The call cannot be in the future.")})
+    elif filed_at < requester.date_joined:
+        raise ValidationError(
+            {"filed_at": _("The call cannot be before the contact was registered.")}
+        )
     policy = policy_for(tenant=tenant)
     values = {
         "subject": subject.strip(),

@@ -62,7 +62,11 @@ def due_explanation(clock: SlaClock) -> str:
     if closures:
         joined = ", ".join(closures[:-1]) + (_(" and ") if len(closures) > 1 else "") + closures[-1]
         parts.append(_("skipped %(closures)s") % {"closures": joined})
-    if clock.case.pauses.exists():
+    if any(
+        pause.started_at < clock.due_at
+        and (pause.ended_at is None or pause.ended_at > clock.started_at)
+        for pause in clock.case.pauses.all()
+    ):
         parts.append(_("paused time not counted"))
     parts.append(_("due %(when)s") % {"when": _moment(clock.due_at)})
     if clock.state in (ClockState.MET, ClockState.BREACHED) and clock.stopped_at:

@@ -27,6 +27,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 
+
 def chromium_path() -> str | None:
     configured = os.environ.get("SUPPORTDESK_CHROMIUM")
     if configured:

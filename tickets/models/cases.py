@@ -8,6 +8,19 @@ from django.utils.translation import gettext_lazy as _
 
 from supportdesk.tenancy import TenantOwned
 
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Attachment",
+    "Case",
+    "CaseEvent",
+    "CaseNumberSequence",
+    "CasePause",
+    "CaseStatus",
+    "Channel",
+    "EventKind",
+    "attachment_path",
+]
+
 
 class CaseStatus(models.TextChoices):
     RETURNED = "returned", _("Returned to administrator")

@@ -1,0 +1,3 @@
+"""Models of this concern (filled in by its feature)."""
+
+__all__: list[str] = []
