@@ -244,6 +244,10 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "supportdesk.tasks.heartbeat", "schedule": 30.0},
+    "notifications-deliver-pending": {
+        "task": "tickets.tasks.deliver_pending_notifications",
+        "schedule": 60.0,
+    },
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -35,15 +35,20 @@ config_patterns = (
 api_patterns = [
     path("me/", api_views.MeView.as_view(), name="api-me"),
     path("auth/token/", api_views.TokenView.as_view(), name="api-token"),
+    path("monitoring/", include("tickets.api_monitoring")),
     path("", include(router.urls)),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("portal/", include("tickets.urls_portal")),
+    path("queue/phone/", include("tickets.urls_phone")),
     path("queue/", include("tickets.urls_queue")),
+    path("notifications/", include("tickets.urls_notifications")),
+    path("survey/", include("tickets.urls_surveys")),
     path("reports/", include(reports_patterns)),
     path("config/admin/", tenant_admin_site.urls),
+    path("config/inbound/", include("tickets.urls_inbound")),
     path("config/", include(config_patterns)),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.language_switch, name="set_language"),

@@ -313,3 +313,12 @@ class CaseViewSet(
 def register(router) -> None:
     """Add the case endpoints to the project's API router."""
     router.register("cases", CaseViewSet, basename="case")
+    from . import api_inbound  # inbound e-mail and its quarantine (issue 6.2)
+
+    api_inbound.register(router)
+    from . import api_notifications  # the notification endpoints (issue 6.1)
+
+    api_notifications.register(router)
+    from . import api_surveys  # the survey endpoints (issue 6.5)
+
+    api_surveys.register(router)

@@ -33,6 +33,8 @@ from .models import (
     Channel,
     EventKind,
 )
+from .notifications import notifications_for_event
+from .surveys import survey_send_if_due
 
 # Which statuses a case may move to from each status (staff moves; customers reopen).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -157,7 +159,7 @@ def _missing_required(policy, values: dict, files: Sequence[CheckedFile]) -> dic
 @transaction.atomic
 def case_file(
     *,
-    actor: User,
+    actor: User | None,
     organization: CustomerOrganization,
     requester: User,
     severity: SeverityLevel,
@@ -177,19 +179,21 @@ def case_file(
     """File a case under the tenant's filing rules.
 
     A contact files for its own organisation. Staff file on a contact's behalf
-    (phone, e-mail, API) and may give the instant the SLA starts (the call time).
-    Where the contract lets only trained administrators file (Mobilise), a case
-    from anyone else goes back to the organisation's administrators, not to the queue.
+    (phone, e-mail, API) and may give the instant the SLA starts (the call time);
+    so may a machine intake (monitoring), which files with no actor. Where the
+    contract lets only trained administrators file (Mobilise), a case from anyone
+    else goes back to the organisation's administrators, not to the queue.
     """
     tenant = organization.tenant
-    if actor.tenant_id != tenant.pk:
+    if actor is not None and actor.tenant_id != tenant.pk:
         raise ValidationError({"organization": _("Not found.")})
     _same_tenant(tenant.pk, severity=severity, case_type=case_type, product_version=product_version)
-    if actor.is_contact and (actor != requester):
+    by_contact = actor is not None and actor.is_contact
+    if by_contact and actor != requester:
         raise ValidationError({"requester": _("Contacts file cases in their own name.")})
     contact = _contact_of(requester, organization)
     now = _now()
-    if filed_at is None or actor.is_contact:
+    if filed_at is None or by_contact:
         filed_at = now
     elif filed_at > now:
         raise ValidationError({"filed_at": _("The call cannot be in the future.")})
@@ -211,7 +215,7 @@ def case_file(
         "customer_reference": customer_reference,
     }
     files = _checked(attachments)
-    errors = _missing_required(policy, values, files) if actor.is_contact else {}
+    errors = _missing_required(policy, values, files) if by_contact else {}
     if not values["subject"]:
         errors["subject"] = _("This field is required.")
     if not values["description"]:
@@ -252,6 +256,7 @@ def case_file(
             ),
             data={"untrained_administrator": contact.role == ContactRole.ADMINISTRATOR},
         )
+    notifications_for_event(event=created)
     return case
 
 
@@ -267,8 +272,9 @@ def case_submit_returned(*, case: Case, actor: User) -> Case:
     case.status = CaseStatus.NEW
     case.filed_at = _now()
     case.save(update_fields=["status", "filed_at", "updated_at"])
-    _event(case, EventKind.SUBMITTED, actor)
+    submitted = _event(case, EventKind.SUBMITTED, actor)
     clocks_sync(case=case, at=case.filed_at)
+    notifications_for_event(event=submitted)
     return case
 
 
@@ -286,7 +292,7 @@ def case_assign(*, case: Case, assignee: User | None, actor: User) -> Case:
         case.status = CaseStatus.OPEN
         fields.append("status")
     case.save(update_fields=fields)
-    _event(
+    assigned = _event(
         case,
         EventKind.ASSIGNED,
         actor,
@@ -294,6 +300,7 @@ def case_assign(*, case: Case, assignee: User | None, actor: User) -> Case:
         data={"assignee": assignee.pk if assignee else None},
         body=str(assignee) if assignee else "",
     )
+    notifications_for_event(event=assigned)
     return case
 
 
@@ -328,13 +335,16 @@ def _move(case: Case, to: str, actor: User | None, *, reason: str = "", at=None)
     if to == CaseStatus.CLOSED:
         case.closed_at = at
     case.save()
-    _event(case, EventKind.STATUS, actor, body=reason, data={"from": old, "to": to}, at=at)
+    moved = _event(case, EventKind.STATUS, actor, body=reason, data={"from": old, "to": to}, at=at)
     _enter_or_leave_pause(case, old, to, at)
     if to == CaseStatus.IN_PROGRESS:
         clock_stop(case=case, metric="solution_started", at=at)
     if to == CaseStatus.RESOLVED:
         for metric in ("response", "solution_started", "resolution"):
             clock_stop(case=case, metric=metric, at=at)
+    if to in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        survey_send_if_due(case=case)  # the pack says on which of the two (Vivant: closed)
+    notifications_for_event(event=moved)
 
 
 @transaction.atomic
@@ -373,6 +383,7 @@ def case_reply(
         _attach(case, event, actor, files)
         if case.status in _pause_statuses(case.tenant):
             _move(case, case.resume_status or CaseStatus.OPEN, actor, at=now)
+        notifications_for_event(event=event)
         return event
     _require_staff(actor, case)
     files = _checked(attachments)
@@ -389,6 +400,7 @@ def case_reply(
             case.first_response_at = now
             case.save(update_fields=["first_response_at", "updated_at"])
             clock_stop(case=case, metric="response", at=now)
+    notifications_for_event(event=event)
     return event
 
 
@@ -417,6 +429,7 @@ def case_reopen(
     event = _event(case, EventKind.REOPENED, actor, body=body, at=now)
     _attach(case, event, actor, files)
     clock_restart(case=case, metric="resolution")
+    notifications_for_event(event=event)
     return case
 
 
@@ -436,7 +449,7 @@ def case_reclassify(*, case: Case, severity: SeverityLevel, reason: str, actor: 
     old = case.severity
     case.severity = severity
     case.save(update_fields=["severity", "updated_at"])
-    _event(
+    reclassified = _event(
         case,
         EventKind.RECLASSIFIED,
         actor,
@@ -444,6 +457,7 @@ def case_reclassify(*, case: Case, severity: SeverityLevel, reason: str, actor: 
         data={"from": old.key, "to": severity.key},
     )
     clocks_sync(case=case, at=_now())
+    notifications_for_event(event=reclassified)
     return case
 
 
@@ -466,7 +480,8 @@ def case_escalate(*, case: Case, actor: User, reason: str) -> Case:
         raise ValidationError({"reason": _("Say why the case needs escalation.")})
     case.escalated_at = _now()
     case.save(update_fields=["escalated_at", "updated_at"])
-    _event(case, EventKind.ESCALATED, actor, body=reason)
+    escalated = _event(case, EventKind.ESCALATED, actor, body=reason)
+    notifications_for_event(event=escalated)
     return case
 
 
@@ -486,13 +501,14 @@ def case_forward(
     )
     case.save(update_fields=["external_vendor", "external_reference", "external_horizon",
                              "updated_at"])  # fmt: skip
-    _event(
+    forwarded = _event(
         case,
         EventKind.FORWARDED,
         actor,
         body=horizon,
         data={"vendor": case.external_vendor, "reference": case.external_reference},
     )
+    notifications_for_event(event=forwarded)
     return case
 
 

@@ -89,3 +89,12 @@ def steps(page, request):
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     return Steps(page, folder)
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch):
+    """Live-server tests commit for real, so notification hooks fire; their rows stay in the
+    outbox (pending) instead of going to whatever broker the machine has."""
+    from tickets import tasks
+
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", lambda *a, **k: None)
