@@ -144,7 +144,7 @@ def demo_seed() -> list[DemoSignIn]:
             for local, first, last, role, trained_on in people:
                 email = f"{local}@{domain}"
                 if not User.objects.filter(email=email).exists():
-                    contact_create(
+                    contact = contact_create(
                         organization=organization,
                         email=email,
                         first_name=first,
@@ -153,6 +153,12 @@ def demo_seed() -> list[DemoSignIn]:
                         trained_on=trained_on,
                         password=DEMO_PASSWORD,
                         email_verified=True,
+                    )
+                    # Customers since the subscriptions began (phone cases may not predate them).
+                    User.objects.filter(pk=contact.user_id).update(
+                        date_joined=timezone.make_aware(
+                            dt.datetime.combine(SUBSCRIPTIONS_START, dt.time(8))
+                        )
                     )
                 if index == 0:
                     label = {

@@ -138,6 +138,12 @@ class User(AbstractUser):
         help_text=_("Empty: the tenant's time zone."),
     )
 
+    on_duty = models.BooleanField(
+        _("on duty"),
+        default=False,
+        help_text=_("Agents on duty receive SLA breach alerts for every case of the tenant."),
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 

@@ -46,6 +46,7 @@ from .forms_queue import (
     tenant_severities,
 )
 from .models import ACTIVE_STATUSES, Case, CaseStatus, EventKind
+from .notifications import case_notifications
 from .selectors import case_list, case_state, clock_views, queue, queue_counters, timeline
 
 PAGE_SIZE = 50
@@ -364,6 +365,7 @@ def _render_case(request, case: Case, *, bound: dict | None = None, status=200):
             "created_at"
         ),
         "transitions": _transitions(case),
+        "sent": case_notifications(case=case, actor=request.user),
         "forms": _case_forms(request, case, bound or {}),
         "failed": next(iter(bound), "") if bound else "",
     }

@@ -8,7 +8,9 @@ from django.test import Client
 
 from plans.demo import DEMO_PASSWORD
 from plans.models import Contact, CustomerOrganization, Subscription
+from sla.models import SlaClock
 from supportdesk.models import Tenant, User
+from tickets.models import Case
 
 
 @pytest.mark.django_db
@@ -33,9 +35,13 @@ def test_loads_five_vendors_and_is_idempotent(settings):
     assert Contact.objects.filter(role="administrator", trained=True).count() == 10
     assert Contact.objects.filter(role="administrator", trained=False).count() == 10
     assert "admin@oslo.mobilise.example" in out.getvalue()
+    assert Case.objects.count() == 15  # three demo cases per vendor, with running clocks
+    assert Case.objects.filter(status="awaiting_customer").count() == 5
+    assert SlaClock.objects.filter(state="running").exists()
 
     call_command("seed_demo", stdout=StringIO())
     assert (Tenant.objects.count(), User.objects.count(), Subscription.objects.count()) == counts
+    assert Case.objects.count() == 15
 
 
 @pytest.mark.django_db

@@ -338,7 +338,8 @@ def test_attachments_are_kept_and_refused_ones_named(vivant):
     case = result.message.case
     files = list(Attachment.objects.filter(case=case))
     assert [(f.original_name, f.content_type) for f in files] == [("screen.png", "image/png")]
-    assert "tool.exe" in case.description and "Not attached" in case.description
+    # Written in the tenant's language (Vivant: Danish).
+    assert "tool.exe" in case.description and "Ikke vedhæftet" in case.description
     assert result.message.attachment_count == 2
     assert [f["filename"] for f in result.message.summary["files"]] == [
         "../../etc/screen.png",

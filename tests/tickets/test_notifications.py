@@ -788,3 +788,17 @@ def test_api_put_sets_both_choices(world, api):
     )
     assert answer.status_code == 200
     assert api.get("/api/v1/notification-preferences/sla_warning/").json()["in_app"] is False
+
+
+@pytest.mark.django_db
+def test_the_agent_case_page_records_who_was_told(client, tenant_a):
+    from tests.factories import CaseFactory
+    from tickets.notifications import notify
+
+    case = CaseFactory(organization=OrganizationFactory(tenant=tenant_a))
+    notify(recipient=case.requester, kind="reply", dedupe_key="t:1", case=case)
+    agent = UserFactory(tenant=tenant_a, role=Role.AGENT)
+    client.force_login(agent)
+    html = client.get(f"/queue/cases/{case.number}/").content.decode()
+    assert 'data-testid="sent-notifications"' in html
+    assert str(case.requester) in html
