@@ -337,64 +337,65 @@ def case_detail(request, number: str):
     return _case_page(request, _case_or_404(request, number))
 
 
+def _case_action(request, case, form, *, form_key: str, success: str, perform):
+    """Run one portal action: the service decides; its errors land on the form, typed text kept."""
+    if form.is_valid():
+        try:
+            perform(form.cleaned_data)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect("portal:case", number=case.number)
+    return _case_page(request, case, status=400, **{form_key: form})
+
+
 @contact_required
 @require_POST
 def case_reply(request, number: str):
     case = _case_or_404(request, number)
-    form = PortalReplyForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.case_reply(
-                case=case,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                attachments=form.cleaned_data["attachments"],
-            )
-        except ValidationError as exc:
-            _add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Your reply was added."))
-            return redirect("portal:case", number=case.number)
-    return _case_page(request, case, status=400, reply_form=form)
+    return _case_action(
+        request,
+        case,
+        PortalReplyForm(request.POST, request.FILES),
+        form_key="reply_form",
+        success=_("Your reply was added."),
+        perform=lambda data: services.case_reply(
+            case=case, actor=request.user, body=data["body"], attachments=data["attachments"]
+        ),
+    )
 
 
 @contact_required
 @require_POST
 def case_reopen(request, number: str):
     case = _case_or_404(request, number)
-    form = PortalReopenForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.case_reopen(
-                case=case,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                attachments=form.cleaned_data["attachments"],
-            )
-        except ValidationError as exc:
-            _add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The case is reopened."))
-            return redirect("portal:case", number=case.number)
-    return _case_page(request, case, status=400, reopen_form=form)
+    return _case_action(
+        request,
+        case,
+        PortalReopenForm(request.POST, request.FILES),
+        form_key="reopen_form",
+        success=_("The case is reopened."),
+        perform=lambda data: services.case_reopen(
+            case=case, actor=request.user, body=data["body"], attachments=data["attachments"]
+        ),
+    )
 
 
 @contact_required
 @require_POST
 def case_escalate(request, number: str):
     case = _case_or_404(request, number)
-    form = PortalEscalateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_escalate(
-                case=case, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            _add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The case is escalated."))
-            return redirect("portal:case", number=case.number)
-    return _case_page(request, case, status=400, escalate_form=form)
+    return _case_action(
+        request,
+        case,
+        PortalEscalateForm(request.POST),
+        form_key="escalate_form",
+        success=_("The case is escalated."),
+        perform=lambda data: services.case_escalate(
+            case=case, actor=request.user, reason=data["reason"]
+        ),
+    )
 
 
 @contact_required
