@@ -244,3 +244,46 @@ class SlaClock(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.metric} {self.state}"
+
+
+class AlertKind(models.TextChoices):
+    WARNING = "warning", _("Warning")
+    BREACH = "breach", _("Breach")
+
+
+class SlaAlert(TenantOwned):
+    """A warning or breach the sweep fired for one clock: at most one per clock and kind,
+    whatever the retries or overlapping sweeps (the unique constraint decides)."""
+
+    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(_("kind"), max_length=10, choices=AlertKind.choices)
+    fired_at = models.DateTimeField(_("fired"), db_index=True)
+
+    class Meta:
+        ordering = ["fired_at", "pk"]
+        verbose_name = _("SLA alert")
+        verbose_name_plural = _("SLA alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["clock", "kind"], name="sla_alert_once_per_clock_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clock_id} {self.kind} {self.fired_at:%Y-%m-%d %H:%M}"
+
+
+class SweepRun(models.Model):
+    """One run of the SLA sweep, across tenants, for the operations page and health probe.
+    Holds counts only, no tenant data; runs older than a day are pruned by the sweep."""
+
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    warned = models.PositiveIntegerField(_("warnings fired"), default=0)
+    breached = models.PositiveIntegerField(_("breaches fired"), default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("SLA sweep run")
+        verbose_name_plural = _("SLA sweep runs")
+
+    def __str__(self) -> str:
+        return f"sweep {self.started_at:%Y-%m-%d %H:%M:%S} ({self.warned}/{self.breached})"

@@ -112,21 +112,28 @@ def clocks_reschedule(*, case) -> None:
 
 
 def clock_stop(*, case, metric: str, at: datetime) -> SlaClock | None:
-    """The event a metric waits for happened at `at`: met if within target, else breached."""
+    """The event a metric waits for happened at `at`: met if within target, else breached.
+
+    A clock the sweep already marked breached stays breached; stopping it records when
+    the event came and how much business time it took, for the reports.
+    """
     clock = (
         case.clocks.select_related("calendar")
-        .filter(metric=metric, state__in=(ClockState.RUNNING, ClockState.PAUSED))
+        .filter(
+            metric=metric,
+            state__in=(ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED),
+            stopped_at__isnull=True,
+        )
         .first()
     )
     if clock is None:
         return None
     used = business_ran(calendar_for_clock(clock), clock.started_at, at, _pauses(case))
     clock.business_seconds_used = int(used.total_seconds())
-    clock.state = (
-        ClockState.MET if used <= timedelta(seconds=clock.target_seconds) else (ClockState.BREACHED)
-    )
+    within = used <= timedelta(seconds=clock.target_seconds)
+    if clock.state != ClockState.BREACHED:
+        clock.state = ClockState.MET if within else ClockState.BREACHED
     clock.stopped_at = at
-    clock.due_at = clock.due_at or None
     clock.breach_at = clock.warn_at = None
     clock.save()
     return clock

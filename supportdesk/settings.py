@@ -248,6 +248,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.deliver_pending_notifications",
         "schedule": 60.0,
     },
+    # SLA warnings and breaches; a sweep still queued when the next is due is dropped.
+    "sla-sweep": {"task": "sla.tasks.sweep", "schedule": 30.0, "options": {"expires": 25}},
+    # Penalty credits for fired breaches; catches up after any crash between the two.
+    "billing-credit-breaches": {"task": "billing.tasks.credit_breaches", "schedule": 60.0},
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from billing import api as billing_api
 from plans import api as plans_api
 from sla import api as sla_api
 from sla import views as sla_views
@@ -21,6 +22,7 @@ router.register("plans", plans_api.PlanViewSet, basename="plan")
 router.register("subscriptions", plans_api.SubscriptionViewSet, basename="subscription")
 router.register("policy", plans_api.PolicyViewSet, basename="policy")
 router.register("calendars", sla_api.CalendarViewSet, basename="calendar")
+router.register("credits", billing_api.CreditViewSet, basename="credit")
 tickets_api.register(router)
 
 reports_patterns = ([path("", sla_views.reports_home, name="home")], "reports")
@@ -28,6 +30,7 @@ config_patterns = (
     [
         path("", views.config_home, name="home"),
         path("organizations/<int:pk>/", views.organization_detail, name="organization"),
+        path("operations/", views.operations, name="operations"),
     ],
     "config",
 )
@@ -36,6 +39,7 @@ api_patterns = [
     path("me/", api_views.MeView.as_view(), name="api-me"),
     path("auth/token/", api_views.TokenView.as_view(), name="api-token"),
     path("monitoring/", include("tickets.api_monitoring")),
+    path("operations/", views.OperationsView.as_view(), name="api-operations"),
     path("", include(router.urls)),
 ]
 
@@ -47,12 +51,14 @@ urlpatterns = [
     path("notifications/", include("tickets.urls_notifications")),
     path("survey/", include("tickets.urls_surveys")),
     path("reports/", include(reports_patterns)),
+    path("billing/", include("billing.urls")),
     path("config/admin/", tenant_admin_site.urls),
     path("config/inbound/", include("tickets.urls_inbound")),
     path("config/", include(config_patterns)),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.language_switch, name="set_language"),
     path("healthz", views.health, name="health"),
+    path("healthz/ready", views.health_ready, name="health-ready"),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

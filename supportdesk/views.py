@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from plans import selectors as plan_selectors
 from plans.wording import contract_context
+from sla import sweep as sla_sweep
 
 from . import selectors
 from .access import tenant_admin_required
+from .api.permissions import IsTenantAdmin
 from .models import LANGUAGE_CHOICES
 
 
@@ -72,3 +77,81 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def _seconds(age) -> int | None:
+    return None if age is None else int(age.total_seconds())
+
+
+def operations_numbers(status: sla_sweep.OperationsStatus) -> dict:
+    """The operations page's numbers as JSON (the API and the page's tests read the same)."""
+    health = status.health
+    run = health.last_sweep
+    return {
+        "sweep": {
+            "last_finished_at": run.finished_at.isoformat() if run else None,
+            "age_seconds": _seconds(health.sweep_age),
+            "late": health.sweep_late,
+            "warned": run.warned if run else None,
+            "breached": run.breached if run else None,
+        },
+        "heartbeat": {
+            "last_seen": health.heartbeat.last_seen.isoformat() if health.heartbeat else None,
+            "age_seconds": _seconds(health.heartbeat_age),
+            "late": health.heartbeat_late,
+        },
+        "broker_queue": status.broker_queue,
+        "outbox": {
+            "pending": status.outbox_pending,
+            "oldest": status.outbox_oldest.isoformat() if status.outbox_oldest else None,
+            "failed": status.outbox_failed,
+        },
+        "clocks_due_next_hour": status.due_next_hour,
+        "alerts_last_24h": {"warning": status.warnings_24h, "breach": status.breaches_24h},
+    }
+
+
+@tenant_admin_required
+def operations(request):
+    """Is the background machinery alive, and is anything of this tenant's waiting?"""
+    status = sla_sweep.operations_status(tenant=request.tenant)
+    return render(
+        request,
+        "supportdesk/operations.html",
+        {"status": status, "health": status.health, "late_after": sla_sweep.SWEEP_LATE_AFTER},
+    )
+
+
+class OperationsView(APIView):
+    """The operations page's numbers (tenant admins): sweep, heartbeat, broker, outbox."""
+
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        status = sla_sweep.operations_status(tenant=request.user.tenant)
+        return Response(operations_numbers(status))
+
+
+@require_GET
+def health_ready(request):
+    """Readiness for probes: database reachable and the SLA sweep on time (503 otherwise).
+    Process-wide numbers only, no tenant data."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        health = sla_sweep.health_status()
+    except DatabaseError:
+        return JsonResponse({"status": "fail", "database": "fail"}, status=503)
+    ok = not health.sweep_late
+    return JsonResponse(
+        {
+            "status": "ok" if ok else "fail",
+            "database": "ok",
+            "sweep_age_seconds": _seconds(health.sweep_age),
+            "sweep_late": health.sweep_late,
+            "heartbeat_age_seconds": _seconds(health.heartbeat_age),
+            "heartbeat_late": health.heartbeat_late,
+        },
+        status=200 if ok else 503,
+    )

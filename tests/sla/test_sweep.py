@@ -1,0 +1,229 @@
+"""The SLA sweep: warnings and breaches fire once per clock and kind, from stored instants.
+
+ProMark Premium, severity 1: response within 1 working hour, solution started within 2
+(Mon–Thu 08–16, Fri 08–15:30, Copenhagen), warning at 75 %. Times are frozen with
+time-machine; comments give the local wall-clock time (CEST, UTC+2).
+"""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+
+from plans.models import CaseType, Plan, SeverityLevel
+from plans.policy import policy_pack_load
+from plans.services import subscription_create
+from sla.models import AlertKind, ClockState, SlaAlert, SweepRun
+from sla.sweep import SWEEP_RUNS_KEPT, sla_sweep, sla_sweep_run
+from sla.tasks import sweep as sweep_task
+from supportdesk.models import Role
+from tests.factories import ContactFactory, OrganizationFactory, UserFactory
+from tests.plans.conftest import read_pack
+from tickets.models import CaseEvent, EventKind, Notification
+from tickets.selectors import case_state, queue, queue_counters
+from tickets.services import case_assign, case_file, case_reply, case_transition
+
+UTC = dt.UTC
+
+
+def cest(day, hour, minute=0, second=0):
+    """14 April 2026 is a Tuesday; Copenhagen summer time is UTC+2."""
+    return dt.datetime(2026, 4, day, hour - 2, minute, second, tzinfo=UTC)
+
+
+@pytest.fixture
+def promark(db):
+    tenant = policy_pack_load(document=read_pack("promark")).tenant
+    manager = UserFactory(tenant=tenant, role=Role.ACCOUNT_MANAGER)
+    organization = OrganizationFactory(tenant=tenant, name="Premium Kunde A/S")
+    organization.account_manager = manager
+    organization.save()
+    subscription_create(
+        organization=organization,
+        plan=Plan.objects.get(tenant=tenant, key="premium"),
+        starts_on=dt.date(2025, 1, 1),
+    )
+    return {
+        "tenant": tenant,
+        "org": organization,
+        "contact": ContactFactory(organization=organization).user,
+        "agent": UserFactory(tenant=tenant, role=Role.AGENT),
+        "on_duty": UserFactory(tenant=tenant, role=Role.AGENT, on_duty=True),
+        "off_duty": UserFactory(tenant=tenant, role=Role.AGENT),
+        "manager": manager,
+        "severity": SeverityLevel.objects.get(tenant=tenant, key="1"),
+        "incident": CaseType.objects.get(tenant=tenant, key="incident"),
+    }
+
+
+def file_case(world, *, assign=True):
+    case = case_file(
+        actor=world["contact"],
+        organization=world["org"],
+        requester=world["contact"],
+        severity=world["severity"],
+        case_type=world["incident"],
+        subject="Invoices do not print",
+        description="The print button does nothing.",
+    )
+    if assign:
+        case = case_assign(case=case, assignee=world["agent"], actor=world["agent"])
+    return case
+
+
+def alerts(case, kind=None):
+    qs = SlaAlert.objects.filter(clock__case=case)
+    return qs.filter(kind=kind) if kind else qs
+
+
+def told(kind):
+    """(recipient, dedupe key) of every notification of `kind`."""
+    return sorted(
+        Notification.objects.filter(kind=kind).values_list("recipient__email", "dedupe_key")
+    )
+
+
+@pytest.fixture
+def filed(promark):
+    """A case filed Tue 14 Apr 10:00 and assigned; response due 11:00, warning at 10:45."""
+    with time_machine.travel(cest(14, 10), tick=False):
+        case = file_case(promark)
+    response = case.clocks.get(metric="response")
+    assert response.warn_at == cest(14, 10, 45)
+    assert response.due_at == response.breach_at == cest(14, 11)
+    return case
+
+
+def test_warning_fires_once_when_the_share_has_elapsed(promark, filed):
+    assert sla_sweep(now=cest(14, 10, 44, 59)).warned == 0
+    result = sla_sweep(now=cest(14, 10, 45))
+    assert (result.warned, result.breached) == (1, 0)
+    warning = alerts(filed).get()
+    assert (warning.kind, warning.clock.metric) == (AlertKind.WARNING, "response")
+    assert warning.clock.state == ClockState.RUNNING  # a warning does not stop anything
+    assert told("sla_warning") == [(promark["agent"].email, f"sla-warning:{warning.clock_id}")]
+    event = CaseEvent.objects.get(case=filed, kind=EventKind.CLOCK)
+    assert not event.public
+    assert event.data["alert"] == "warning" and event.data["metric"] == "response"
+
+    again = sla_sweep(now=cest(14, 10, 50))
+    assert (again.warned, again.breached) == (0, 0)
+    assert alerts(filed).count() == 1
+    assert Notification.objects.filter(kind="sla_warning").count() == 1
+
+
+def test_breach_fires_once_past_breach_at(promark, filed):
+    # At 11:00:00 exactly the clock has run its target, not more: no breach yet.
+    at_due = sla_sweep(now=cest(14, 11))
+    assert (at_due.warned, at_due.breached) == (1, 0)
+    result = sla_sweep(now=cest(14, 11, 0, 1))
+    assert (result.warned, result.breached) == (0, 1)
+    clock = filed.clocks.get(metric="response")
+    assert clock.state == ClockState.BREACHED
+    assert clock.due_at == cest(14, 11)  # the record of when it was due stays
+    assert list(alerts(filed).values_list("kind", flat=True)) == ["warning", "breach"]
+
+    for _ in range(2):
+        assert sla_sweep(now=cest(14, 11, 30)).breached == 0
+    assert alerts(filed, AlertKind.BREACH).count() == 1
+    assert Notification.objects.filter(kind="sla_breach").count() == 3  # one per recipient
+
+
+def test_a_breached_clock_stays_breached_when_the_reply_comes(promark, filed):
+    sla_sweep(now=cest(14, 11, 5))
+    with time_machine.travel(cest(14, 11, 10), tick=False):
+        case_reply(case=filed, actor=promark["agent"], body="Looking at it.", public=True)
+    assert filed.clocks.get(metric="response").state == ClockState.BREACHED
+
+
+def test_paused_clocks_never_fire(promark, filed):
+    with time_machine.travel(cest(14, 10, 10), tick=False):
+        case_transition(case=filed, to="awaiting_customer", actor=promark["agent"])
+    assert set(filed.clocks.values_list("state", flat=True)) == {ClockState.PAUSED}
+    result = sla_sweep(now=cest(16, 18))
+    assert (result.warned, result.breached) == (0, 0)
+    assert not alerts(filed).exists()
+    assert not Notification.objects.filter(kind__startswith="sla_").exists()
+
+
+def test_met_clocks_never_fire(promark, filed):
+    with time_machine.travel(cest(14, 10, 30), tick=False):
+        case_reply(case=filed, actor=promark["agent"], body="On it.", public=True)
+    assert filed.clocks.get(metric="response").state == ClockState.MET
+    sla_sweep(now=cest(14, 12, 30))
+    fired = set(alerts(filed).values_list("clock__metric", "kind"))
+    assert fired == {("solution_started", "breach")}  # the one still running at 12:00
+
+
+def test_the_constraint_rejects_a_second_alert_of_a_kind(promark, filed):
+    sla_sweep(now=cest(14, 11, 5))
+    breach = alerts(filed, AlertKind.BREACH).get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SlaAlert.objects.create(
+            tenant=breach.tenant, clock=breach.clock, kind=AlertKind.BREACH, fired_at=cest(14, 12)
+        )
+    SlaAlert.objects.create(
+        tenant=breach.tenant, clock=breach.clock, kind=AlertKind.WARNING, fired_at=cest(14, 12)
+    )
+
+
+def test_a_retry_after_the_alert_was_written_fires_nothing(promark, filed):
+    """The alert row is the proof of firing: a sweep that finds one sends nothing."""
+    clock = filed.clocks.get(metric="response")
+    SlaAlert.objects.create(
+        tenant=clock.tenant, clock=clock, kind=AlertKind.WARNING, fired_at=cest(14, 10, 45)
+    )
+    assert sla_sweep(now=cest(14, 10, 50)).warned == 0
+    assert told("sla_warning") == []
+
+
+def test_breach_reaches_assignee_on_duty_agents_and_the_account_manager(promark, filed):
+    other = policy_pack_load(document=read_pack("mobilise")).tenant
+    stranger = UserFactory(tenant=other, role=Role.AGENT, on_duty=True)
+    sla_sweep(now=cest(14, 11, 5))
+    clock = filed.clocks.get(metric="response")
+    key = f"sla-breach:{clock.pk}"
+    assert told("sla_breach") == sorted(
+        (promark[who].email, key) for who in ("agent", "on_duty", "manager")
+    )
+    assert not Notification.objects.filter(recipient=stranger).exists()
+    assert not Notification.objects.filter(recipient=promark["off_duty"]).exists()
+    note = Notification.objects.get(kind="sla_breach", recipient=promark["agent"])
+    assert note.in_app and note.case_id == filed.pk
+    assert filed.number in note.body and "breached" in note.subject.lower()
+    event = CaseEvent.objects.get(case=filed, kind=EventKind.CLOCK)
+    assert event.data["service_delivery_manager"] is True  # Premium includes an SDM
+
+
+def test_warning_on_an_unassigned_case_goes_to_the_on_duty_agents(promark):
+    with time_machine.travel(cest(14, 10), tick=False):
+        file_case(promark, assign=False)
+    sla_sweep(now=cest(14, 10, 46))
+    assert [email for email, _key in told("sla_warning")] == [promark["on_duty"].email]
+
+
+def test_queue_and_case_page_show_the_breach(promark, filed, client):
+    agent = promark["agent"]
+    sla_sweep(now=cest(14, 11, 5))
+    with time_machine.travel(cest(14, 11, 6), tick=False):
+        assert queue_counters(actor=agent).breached == 1
+        case = queue(actor=agent, filters={"breached": True}).get()
+        assert case_state(case) == "breached"
+        client.force_login(agent)
+        html = client.get(f"/queue/cases/{filed.number}/").content.decode()
+    assert 'data-metric="response" data-state="breached"' in html
+    assert "SLA clock" in html  # the internal timeline event
+
+
+def test_the_task_records_the_run_and_prunes_old_ones(promark, filed):
+    SweepRun.objects.create(
+        started_at=cest(14, 11) - SWEEP_RUNS_KEPT - dt.timedelta(minutes=1),
+        finished_at=cest(14, 11) - SWEEP_RUNS_KEPT,
+    )
+    with time_machine.travel(cest(14, 11, 5), tick=False):
+        # Past breach before its warning was swept: only the breach fires.
+        assert sweep_task.apply().get() == {"warned": 0, "breached": 1}
+    run = SweepRun.objects.get()
+    assert (run.warned, run.breached) == (0, 1)
+    assert sla_sweep_run(now=cest(14, 11, 6)).breached == 0
