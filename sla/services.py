@@ -34,6 +34,11 @@ def calendar_save(*, calendar: BusinessCalendar, values: dict[str, Any]) -> Busi
 # --- SLA clocks -------------------------------------------------------------------------------
 
 
+# Clocks not derived from the plan's targets: the escalation task force's wall-clock
+# deadline (`tickets.escalations`). Contract resyncs and pauses leave them alone.
+OWN_DEADLINE_METRICS = ("task_force",)
+
+
 def calendar_for_clock(clock: SlaClock) -> core.BusinessCalendar:
     if clock.calendar_id is None:
         return always_open_calendar(clock.case.tenant.timezone)
@@ -76,7 +81,10 @@ def clocks_sync(*, case, at: datetime) -> list[SlaClock]:
     measured = {m: t for m, t in measured.items() if m in CLOCK_METRICS}
     pauses = _pauses(case)
     share = _warn_share(case)
-    existing = {clock.metric: clock for clock in case.clocks.select_related("calendar")}
+    existing = {
+        clock.metric: clock
+        for clock in case.clocks.select_related("calendar").exclude(metric__in=OWN_DEADLINE_METRICS)
+    }
     for metric, target in measured.items():
         clock = existing.pop(metric, None) or SlaClock(
             tenant=case.tenant, case=case, metric=metric, started_at=case.filed_at
@@ -104,8 +112,10 @@ def clocks_reschedule(*, case) -> None:
     """After a pause starts or ends: recompute due, breach and warning instants."""
     pauses = _pauses(case)
     share = _warn_share(case)
-    for clock in case.clocks.select_related("calendar").filter(
-        state__in=(ClockState.RUNNING, ClockState.PAUSED)
+    for clock in (
+        case.clocks.select_related("calendar")
+        .filter(state__in=(ClockState.RUNNING, ClockState.PAUSED))
+        .exclude(metric__in=OWN_DEADLINE_METRICS)
     ):
         _reschedule(clock, pauses, share)
         clock.save(update_fields=["due_at", "breach_at", "warn_at", "state", "updated_at"])
@@ -128,7 +138,8 @@ def clock_stop(*, case, metric: str, at: datetime) -> SlaClock | None:
     )
     if clock is None:
         return None
-    used = business_ran(calendar_for_clock(clock), clock.started_at, at, _pauses(case))
+    pauses = [] if metric in OWN_DEADLINE_METRICS else _pauses(case)
+    used = business_ran(calendar_for_clock(clock), clock.started_at, at, pauses)
     clock.business_seconds_used = int(used.total_seconds())
     within = used <= timedelta(seconds=clock.target_seconds)
     if clock.state != ClockState.BREACHED:

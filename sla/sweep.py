@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from plans.selectors import entitlements_for
 from plans.wording import metric_label
 from supportdesk.models import Role, Tenant, User, WorkerHeartbeat
+from tickets.escalations import escalation_on_breach
 from tickets.models import Case, CaseEvent, EmailStatus, EventKind, Notification, NotificationKind
 from tickets.notifications import notify
 
@@ -182,6 +183,8 @@ def _fire(clock_id: int, kind: str, now: datetime) -> bool:
                 context={"clock": clock, "as_sdm": as_sdm},
                 at=now,
             )
+        if kind == AlertKind.BREACH:  # the plan's breach escalation, same transaction
+            escalation_on_breach(clock=clock, at=now)
     return True
 
 

@@ -18,6 +18,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -27,6 +28,7 @@ from supportdesk.api.permissions import IsTenantMember
 from supportdesk.models import Role
 
 from . import selectors, services
+from .escalations import escalation_list, escalation_set_reference, task_force_assembled
 from .models import Case, CaseStatus, Channel
 from .serializers import (
     CaseAssignSerializer,
@@ -41,9 +43,12 @@ from .serializers import (
     CaseSerializer,
     CaseTransitionSerializer,
     ClockDetailSerializer,
+    EscalationReferenceSerializer,
 )
 
-STAFF_ACTIONS = frozenset({"transition", "assign", "reclassify", "forward"})
+STAFF_ACTIONS = frozenset(
+    {"transition", "assign", "reclassify", "forward", "escalation_reference", "task_force"}
+)
 # Writes open to the organisation's contacts as well as the desk's agents.
 SHARED_WRITES = frozenset({"create", "reopen", "escalate", "submit", "events"})
 CASE_WORKERS = frozenset({Role.AGENT, Role.TENANT_ADMIN})
@@ -288,6 +293,29 @@ class CaseViewSet(
         data = self._input(CaseForwardSerializer)
         with service_errors():
             case = services.case_forward(case=case, actor=request.user, **data)
+        return self._case_response(case)
+
+    @extend_schema(request=EscalationReferenceSerializer, responses=CASE_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="escalation-reference")
+    def escalation_reference(self, request, number=None):
+        """Record the platform vendor's reference of one of the case's escalations (staff)."""
+        case = self.get_object()
+        data = self._input(EscalationReferenceSerializer)
+        escalation = get_object_or_404(escalation_list(case=case), pk=data["escalation"])
+        with service_errors():
+            escalation_set_reference(
+                escalation=escalation, actor=request.user, reference=data["reference"]
+            )
+        return self._case_response(case)
+
+    @extend_schema(request=None, responses=CASE_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="task-force")
+    def task_force(self, request, number=None):
+        """Record that the escalation's task force is assembled: its clock stops (staff)."""
+        case = self.get_object()
+        with service_errors():
+            task_force_assembled(case=case, actor=request.user)
+        case.refresh_from_db()
         return self._case_response(case)
 
     @extend_schema(request=None, responses=CASE_RESPONSES)

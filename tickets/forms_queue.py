@@ -221,3 +221,18 @@ class EscalateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Say why the case needs escalation.")},
     )
+
+
+class EscalationReferenceForm(forms.Form):
+    """The platform vendor's reference for a vendor escalation (Synerity: monday.com)."""
+
+    escalation = forms.IntegerField(widget=forms.HiddenInput)
+    reference = forms.CharField(
+        label=_("Vendor's reference"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"data-testid": "escalation-reference-input"}),
+    )
+
+
+class TaskForceForm(forms.Form):
+    """Nothing to fill in: the agent confirms the task force is assembled."""

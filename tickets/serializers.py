@@ -87,8 +87,41 @@ class CaseListSerializer(serializers.ModelSerializer):
         return CaseClockSerializer(clocks, many=True, context=self.context).data
 
 
+class EscalationSerializer(serializers.Serializer):
+    """One escalation of the case: what the plan set in motion, and the task force's due."""
+
+    id = serializers.IntegerField()
+    level = serializers.IntegerField()
+    trigger = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField()
+    external_vendor = serializers.CharField()
+    external_reference = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    task_force_due_at = serializers.DateTimeField(allow_null=True)
+    task_force_state = serializers.CharField(allow_null=True)
+
+    def to_representation(self, escalation) -> dict:
+        clock = self.context.get("task_force_clock") if escalation.opens_task_force else None
+        return {
+            "id": escalation.pk,
+            "level": escalation.level,
+            "trigger": escalation.trigger,
+            "actions": list(escalation.actions),
+            "reason": escalation.reason,
+            "external_vendor": escalation.external_vendor,
+            "external_reference": escalation.external_reference,
+            "created_at": self.fields["created_at"].to_representation(escalation.created_at),
+            "task_force_due_at": self.fields["created_at"].to_representation(clock.due_at)
+            if clock is not None and clock.due_at
+            else None,
+            "task_force_state": clock.state if clock is not None else None,
+        }
+
+
 class CaseSerializer(CaseListSerializer):
     requester_name = serializers.SerializerMethodField()
+    escalations = serializers.SerializerMethodField()
     case_type = serializers.CharField(source="case_type.key", read_only=True, allow_null=True)
     product_version = serializers.CharField(
         source="product_version.name", read_only=True, allow_null=True
@@ -114,6 +147,7 @@ class CaseSerializer(CaseListSerializer):
             "external_vendor",
             "external_reference",
             "external_horizon",
+            "escalations",
             "created_at",
             "updated_at",
         ]
@@ -121,6 +155,13 @@ class CaseSerializer(CaseListSerializer):
 
     def get_requester_name(self, case: Case) -> str:
         return str(case.requester)
+
+    @extend_schema_field(EscalationSerializer(many=True))
+    def get_escalations(self, case: Case) -> list[dict]:
+        from .escalations import escalation_list, task_force_clock
+
+        context = {**self.context, "task_force_clock": task_force_clock(case=case)}
+        return EscalationSerializer(escalation_list(case=case), many=True, context=context).data
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -315,6 +356,11 @@ class CaseReopenSerializer(serializers.Serializer):
 
 class CaseEscalateSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
+
+
+class EscalationReferenceSerializer(serializers.Serializer):
+    escalation = serializers.IntegerField()
+    reference = serializers.CharField(max_length=200, allow_blank=True)
 
 
 class CaseForwardSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from plans.selectors import entitlements_for, policy_for
 from sla.services import clock_restart, clock_stop, clocks_reschedule, clocks_sync
 from supportdesk.models import Role, User
 
+from .escalations import escalation_apply
 from .filing import CheckedFile, attachments_check
 from .models import (
     ACTIVE_STATUSES,
@@ -31,6 +32,7 @@ from .models import (
     CasePause,
     CaseStatus,
     Channel,
+    EscalationTrigger,
     EventKind,
 )
 from .notifications import notifications_for_event
@@ -480,8 +482,22 @@ def case_escalate(*, case: Case, actor: User, reason: str) -> Case:
         raise ValidationError({"reason": _("Say why the case needs escalation.")})
     case.escalated_at = _now()
     case.save(update_fields=["escalated_at", "updated_at"])
-    escalated = _event(case, EventKind.ESCALATED, actor, body=reason)
+    escalated = _event(case, EventKind.ESCALATED, actor, body=reason, at=case.escalated_at)
     notifications_for_event(event=escalated)
+    # What the plan's escalation rules set in motion (SDM, task force, platform vendor).
+    applied = escalation_apply(
+        case=case,
+        trigger=EscalationTrigger.CUSTOMER_REQUEST if actor.is_contact else EscalationTrigger.AGENT,
+        actor=actor,
+        reason=reason,
+        at=case.escalated_at,
+        event=escalated,
+    )
+    if applied is None and actor.is_contact:
+        raise ValidationError(_("Your plan does not include escalation of this case."))
+    if applied is not None:
+        escalated.data = {"escalation": applied.pk, "level": applied.level}
+        escalated.save(update_fields=["data"])
     return case
 
 

@@ -15,6 +15,12 @@ urlpatterns = [
     path("cases/<str:number>/assign/", views.case_assign, name="case_assign"),
     path("cases/<str:number>/reclassify/", views.case_reclassify, name="case_reclassify"),
     path("cases/<str:number>/forward/", views.case_forward, name="case_forward"),
+    path(
+        "cases/<str:number>/escalation-reference/",
+        views.case_escalation_reference,
+        name="case_escalation_reference",
+    ),
+    path("cases/<str:number>/task-force/", views.case_task_force, name="case_task_force"),
     path("cases/<str:number>/escalate/", views.case_escalate, name="case_escalate"),
     path(
         "cases/<str:number>/attachments/<int:pk>/",

@@ -30,15 +30,18 @@ from sla.services import clock_remaining
 from supportdesk.access import agent_required
 
 from . import services
+from .escalations import escalation_set_reference, task_force_assembled
 from .forms_queue import (
     AssignForm,
     BulkAssignForm,
     EscalateForm,
+    EscalationReferenceForm,
     ForwardForm,
     QueueChoices,
     QueueFilterForm,
     ReclassifyForm,
     ReplyForm,
+    TaskForceForm,
     TransitionForm,
     apply_service_errors,
     assignable_agents,
@@ -347,6 +350,8 @@ def _case_forms(request, case: Case, bound: dict) -> dict:
             }
         ),
         "escalate": EscalateForm(),
+        "escalation_reference": EscalationReferenceForm(),
+        "task_force": TaskForceForm(),
     }
     forms.update(bound)
     return forms
@@ -503,3 +508,30 @@ def case_attachment(request, number: str, pk: int):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@agent_required
+@require_POST
+def case_escalation_reference(request, number: str):
+    form = EscalationReferenceForm(request.POST)
+
+    def perform(case, data):
+        escalation = case.escalations.filter(pk=data["escalation"]).first()
+        if escalation is None:
+            raise ValidationError({"escalation": _("No such escalation on this case.")})
+        escalation_set_reference(
+            escalation=escalation, actor=request.user, reference=data["reference"]
+        )
+        return _("The vendor's reference is recorded.")
+
+    return _act(request, number, "escalation_reference", form, perform)
+
+
+@agent_required
+@require_POST
+def case_task_force(request, number: str):
+    def perform(case, data):
+        task_force_assembled(case=case, actor=request.user)
+        return _("The task force is recorded as assembled.")
+
+    return _act(request, number, "task_force", TaskForceForm(request.POST), perform)
