@@ -185,7 +185,7 @@ def escalation_apply(
     if trigger not in EscalationTrigger.values:
         raise ValueError(f"unknown escalation trigger {trigger!r}")
     case = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("tenant", "severity", "case_type", "organization__account_manager")
         .get(pk=case.pk)
     )
@@ -273,7 +273,11 @@ def _require_staff(actor: User, case: Case) -> None:
 def escalation_set_reference(*, escalation: Escalation, actor: User, reference: str) -> Escalation:
     """Record the platform vendor's reference of a vendor escalation (agents)."""
     _require_staff(actor, escalation.case)
-    escalation = Escalation.objects.select_for_update().select_related("case").get(pk=escalation.pk)
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("case")
+        .get(pk=escalation.pk)
+    )
     if not escalation.to_external_vendor:
         raise ValidationError(_("This escalation did not go to the platform vendor."))
     if not reference.strip():
@@ -298,7 +302,7 @@ def escalation_set_reference(*, escalation: Escalation, actor: User, reference: 
 def task_force_assembled(*, case: Case, actor: User) -> SlaClock:
     """An agent records that the task force is assembled: its clock stops (met or late)."""
     _require_staff(actor, case)
-    case = Case.objects.select_for_update().select_related("tenant").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=case.pk)
     clock = clock_stop(case=case, metric=TASK_FORCE_METRIC, at=timezone.now())
     if clock is None:
         raise ValidationError(_("This case has no task force waiting to be assembled."))

@@ -262,7 +262,7 @@ def survey_submit(
     SurveyAlreadyAnswered when the link was used already, SurveyLinkExpired after expiry.
     """
     invitation = (
-        SurveyInvitation.objects.select_for_update()
+        SurveyInvitation.objects.select_for_update(of=("self",))
         .select_related("tenant", "case")
         .get(pk=invitation.pk)
     )
