@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from supportdesk.api.mixins import ScopedQuerysetMixin, django_errors_as_api
+from supportdesk.api.mixins import ScopedQuerysetMixin, django_errors_as_api, request_tenant
 from supportdesk.api.permissions import IsTenantAdmin, IsTenantMember, IsTenantStaff
 from supportdesk.models import User
 
@@ -40,8 +40,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        tenant = request.user.tenant if request and request.user.is_authenticated else None
+        tenant = request_tenant(self)
         # Only the tenant's own staff can be picked: another tenant's id is "invalid pk".
         self.fields["account_manager"].queryset = User.objects.for_tenant(tenant).staff()
 
@@ -140,8 +139,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        tenant = request.user.tenant if request and request.user.is_authenticated else None
+        tenant = request_tenant(self)
         self.fields["organization"].queryset = CustomerOrganization.objects.for_tenant(tenant)
         self.fields["plan"].queryset = Plan.objects.for_tenant(tenant)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from supportdesk.models import Tenant, User
 from supportdesk.services import contact_user_create
+from supportdesk.tenancy import require_same_tenant
 
 from .models import (
     AddOn,
@@ -95,12 +96,6 @@ def contact_record_training(*, contact: Contact, trained_on: dt.date) -> Contact
     return contact
 
 
-def _same_tenant(tenant_id: int, **rows) -> None:
-    for name, row in rows.items():
-        if row is not None and row.tenant_id != tenant_id:
-            raise ValidationError({name: _("Not found.")})
-
-
 @transaction.atomic
 def subscription_create(
     *,
@@ -110,7 +105,7 @@ def subscription_create(
     ends_on: dt.date | None = None,
 ) -> Subscription:
     """A customer's plan from a date; periods of one customer may not overlap."""
-    _same_tenant(organization.tenant_id, plan=plan)
+    require_same_tenant(organization.tenant_id, plan=plan)
     overlapping = Subscription.objects.for_tenant(organization.tenant).filter(
         organization=organization
     )
@@ -137,7 +132,7 @@ def subscription_create(
 def subscription_addon_add(
     *, subscription: Subscription, addon: AddOn, starts_on: dt.date, quantity: int = 1
 ) -> SubscriptionAddOn:
-    _same_tenant(subscription.tenant_id, addon=addon)
+    require_same_tenant(subscription.tenant_id, addon=addon)
     row = SubscriptionAddOn(
         tenant=subscription.tenant,
         subscription=subscription,
@@ -159,7 +154,7 @@ def hypercare_window_create(
     plan: Plan | None = None,
     reason: str = "",
 ) -> HypercareWindow:
-    _same_tenant(organization.tenant_id, plan=plan)
+    require_same_tenant(organization.tenant_id, plan=plan)
     window = HypercareWindow(
         tenant=organization.tenant,
         organization=organization,
@@ -186,7 +181,7 @@ def target_override_set(
     hypercare: HypercareWindow | None = None,
 ) -> TargetOverride:
     """Agree a target with one customer (standing, or only inside a hypercare window)."""
-    _same_tenant(organization.tenant_id, severity=severity, hypercare=hypercare)
+    require_same_tenant(organization.tenant_id, severity=severity, hypercare=hypercare)
     override = TargetOverride.objects.for_tenant(organization.tenant).filter(
         organization=organization, severity=severity, metric=metric, hypercare=hypercare
     ).first() or TargetOverride(

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
 
 from plans.models import CustomerOrganization
-from supportdesk.api.mixins import ScopedQuerysetMixin, django_errors_as_api
+from supportdesk.api.mixins import ScopedQuerysetMixin, django_errors_as_api, request_tenant
 from supportdesk.api.permissions import IsTenantAdmin, IsTenantStaff
 
 from . import selectors, services
@@ -35,8 +35,7 @@ class CalendarSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        tenant = request.user.tenant if request and request.user.is_authenticated else None
+        tenant = request_tenant(self)
         self.fields["organization"].queryset = CustomerOrganization.objects.for_tenant(tenant)
 
 

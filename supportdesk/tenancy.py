@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -42,3 +44,10 @@ class TenantOwned(models.Model):
 
     class Meta:
         abstract = True
+
+
+def require_same_tenant(tenant_id: int, **rows) -> None:
+    """Refuse another tenant's row handed to a service, as if it did not exist."""
+    for name, row in rows.items():
+        if row is not None and row.tenant_id != tenant_id:
+            raise ValidationError({name: gettext("Not found.")})

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from plans.models import CaseType, ProductVersion, SeverityLevel
 from sla.models import ClockState, SlaClock
+from supportdesk.api.mixins import request_tenant
 from supportdesk.models import Role, User
 
 from .models import Attachment, Case, CaseEvent, CaseStatus, Channel
@@ -26,12 +27,6 @@ CLOCK_STATES = [
     ("overdue", _("Running, past the breach instant")),
 ]
 STAFF_CHANNELS = (Channel.PHONE, Channel.EMAIL, Channel.API)
-
-
-def _tenant(serializer: serializers.Serializer):
-    request = serializer.context.get("request")
-    user = getattr(request, "user", None)
-    return user.tenant if user is not None and user.is_authenticated else None
 
 
 # --- Reading -----------------------------------------------------------------------------------
@@ -239,7 +234,7 @@ class TenantScopedFieldsMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        tenant = _tenant(self)
+        tenant = request_tenant(self)
         for name, queryset in self.scoped.items():
             self.fields[name].queryset = queryset(tenant)
 

@@ -20,6 +20,7 @@ from plans.models import CaseType, ContactRole, CustomerOrganization, ProductVer
 from plans.selectors import entitlements_for, policy_for
 from sla.services import clock_restart, clock_stop, clocks_reschedule, clocks_sync
 from supportdesk.models import Role, User
+from supportdesk.tenancy import require_same_tenant
 
 from .escalations import escalation_apply
 from .filing import CheckedFile, attachments_check
@@ -118,12 +119,6 @@ def _pause_statuses(tenant) -> tuple[str, ...]:
     return tuple(policy.pause_statuses) if policy else DEFAULT_PAUSE_STATUSES
 
 
-def _same_tenant(tenant_id: int, **rows) -> None:
-    for name, row in rows.items():
-        if row is not None and row.tenant_id != tenant_id:
-            raise ValidationError({name: _("Not found.")})
-
-
 def _require_staff(actor: User, case: Case) -> None:
     if not actor.is_desk_staff or actor.tenant_id != case.tenant_id:
         raise PermissionError("staff only")
@@ -189,7 +184,9 @@ def case_file(
     tenant = organization.tenant
     if actor is not None and actor.tenant_id != tenant.pk:
         raise ValidationError({"organization": _("Not found.")})
-    _same_tenant(tenant.pk, severity=severity, case_type=case_type, product_version=product_version)
+    require_same_tenant(
+        tenant.pk, severity=severity, case_type=case_type, product_version=product_version
+    )
     by_contact = actor is not None and actor.is_contact
     if by_contact and actor != requester:
         raise ValidationError({"requester": _("Contacts file cases in their own name.")})
@@ -439,7 +436,7 @@ def case_reopen(
 def case_reclassify(*, case: Case, severity: SeverityLevel, reason: str, actor: User) -> Case:
     """The vendor changes the severity with a reason the customer sees; clocks follow."""
     _require_staff(actor, case)
-    _same_tenant(case.tenant_id, severity=severity)
+    require_same_tenant(case.tenant_id, severity=severity)
     policy = policy_for(tenant=case.tenant)
     if policy is not None and not policy.vendor_may_reclassify:
         raise ValidationError(_("This contract does not let the vendor change the severity."))

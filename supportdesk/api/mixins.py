@@ -31,3 +31,10 @@ class ScopedQuerysetMixin:
 
     def scoped_queryset(self, user) -> QuerySet:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def request_tenant(serializer):
+    """The requesting user's tenant for a serializer (DRF authenticates inside the view)."""
+    request = serializer.context.get("request")
+    user = getattr(request, "user", None)
+    return user.tenant if user is not None and user.is_authenticated else None
