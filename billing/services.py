@@ -23,18 +23,20 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from plans.models import CustomerOrganization, PlanPrice
-from plans.selectors import entitlements_for, subscription_active
-from sla.models import ClockState, SlaAlert, SlaClock
+from plans.models import CustomerOrganization, PlanPrice, Subscription
+from plans.selectors import entitlements_many, subscriptions_active
+from sla.models import AlertKind, ClockState, SlaAlert, SlaClock
 from supportdesk.models import Role, User
 
 from .models import CreditStatus, PenaltyCredit
@@ -46,19 +48,6 @@ MONTHLY = "month"
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def monthly_fee(*, subscription) -> Decimal | None:
-    """The customer's monthly fee on its plan, or None when the plan has no monthly price."""
-    customer = subscription.organization
-    segment = PlanPrice.Segment.LICENSE if customer.is_license_customer else PlanPrice.Segment.OTHER
-    prices = dict(
-        PlanPrice.objects.for_tenant(subscription.tenant)
-        .filter(plan=subscription.plan, per=MONTHLY)
-        .values_list("segment", "amount")
-    )
-    fee = prices.get(segment, prices.get(PlanPrice.Segment.ALL))
-    return None if fee is None else Decimal(fee)
 
 
 def rule_amount(rule: dict | None, fee: Decimal | None) -> Decimal | None:
@@ -83,17 +72,151 @@ def _month_of(tenant, instant: dt.datetime) -> dt.date:
     return instant.astimezone(ZoneInfo(tenant.timezone)).date().replace(day=1)
 
 
-def _used_in_month(*, organization, month: dt.date, currency: str) -> Decimal:
-    total = (
-        PenaltyCredit.objects.for_tenant(organization.tenant)
-        .filter(organization=organization, month=month, currency=currency, status=CreditStatus.OPEN)
-        .aggregate(total=Sum("amount"))["total"]
+def _filed_on(case) -> dt.date:
+    return case.filed_at.astimezone(ZoneInfo(case.tenant.timezone)).date()
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A breached clock the plan compensates, with the terms to price it."""
+
+    clock: SlaClock
+    subscription: Subscription
+    rule: dict
+    month: dt.date
+
+    @property
+    def organization_id(self) -> int:
+        return self.subscription.organization_id
+
+    @property
+    def currency(self) -> str:
+        return self.subscription.plan.currency
+
+
+def _credits_due(clocks: Sequence[SlaClock], at: dt.datetime) -> list[_Due]:
+    """The clocks whose plan (subscribed when the case was filed) grants a credit for
+    their metric and severity; a constant number of queries for any number of clocks."""
+    clocks = [clock for clock in clocks if clock.state == ClockState.BREACHED]
+    cases = [clock.case for clock in clocks]
+    subscriptions = subscriptions_active(
+        wanted=[(case.organization, _filed_on(case)) for case in cases]
     )
-    return Decimal(total or 0)
+    rights = entitlements_many(wanted=[(case.organization, case.filed_at) for case in cases])
+    out = []
+    for clock in clocks:
+        case = clock.case
+        key = (case.organization_id, _filed_on(case))
+        subscription = subscriptions[key]
+        rule = subscription.plan.penalty if subscription is not None else None
+        if not rule or not rights[key].included(ENTITLEMENT):
+            continue
+        if clock.metric not in rule.get("metrics", ()):
+            continue
+        if case.severity.key not in rule.get("severities", ()):
+            continue
+        month = _month_of(case.tenant, _breach_instant(clock, at))
+        out.append(_Due(clock=clock, subscription=subscription, rule=rule, month=month))
+    return out
 
 
-def _existing(clock: SlaClock) -> PenaltyCredit | None:
-    return PenaltyCredit.objects.for_tenant(clock.tenant).filter(clock=clock).first()
+def _monthly_fees(due: Sequence[_Due]) -> dict[tuple[int, str], Decimal]:
+    """(plan, segment) -> monthly fee, for the plans of `due`, one query."""
+    rows = PlanPrice.objects.filter(
+        tenant_id__in={d.clock.tenant_id for d in due},
+        plan_id__in={d.subscription.plan_id for d in due},
+        per=MONTHLY,
+    ).values_list("plan_id", "segment", "amount")
+    return {(plan_id, segment): Decimal(amount) for plan_id, segment, amount in rows}
+
+
+def _fee(fees: dict[tuple[int, str], Decimal], due: _Due) -> Decimal | None:
+    """The customer's monthly fee on its plan: the price for its segment (licence / other
+    customers), else the plan's price for all customers; None when there is none."""
+    customer = due.clock.case.organization
+    segment = PlanPrice.Segment.LICENSE if customer.is_license_customer else PlanPrice.Segment.OTHER
+    plan = due.subscription.plan_id
+    return fees.get((plan, segment), fees.get((plan, PlanPrice.Segment.ALL)))
+
+
+def _used(due: Sequence[_Due]) -> dict[tuple[int, dt.date, str], Decimal]:
+    """Open credits so far per (organisation, month, currency), one query."""
+    rows = (
+        PenaltyCredit.objects.filter(
+            tenant_id__in={d.clock.tenant_id for d in due},
+            organization_id__in={d.organization_id for d in due},
+            month__in={d.month for d in due},
+            status=CreditStatus.OPEN,
+        )
+        .order_by()
+        .values("organization_id", "month", "currency")
+        .annotate(total=Sum("amount"))
+        .values_list("organization_id", "month", "currency", "total")
+    )
+    return {(org, month, currency): Decimal(total or 0) for org, month, currency, total in rows}
+
+
+def penalty_credits_create(*, clocks: Sequence[SlaClock], at: dt.datetime) -> list[PenaltyCredit]:
+    """Credit the breached `clocks` whose plan compensates them, once each; returns the
+    credits created now (a clock credited before is left as it is).
+
+    Call inside a transaction. Each clock's `case` must be loaded with its tenant,
+    organisation and severity (the callers select them). The customers' rows are locked
+    in id order, so credits of one customer are priced one at a time and two breaches of
+    one month cannot both take the last of the cap; the one-to-one on `clock` is the
+    final word on "once".
+    """
+    credited = set(
+        PenaltyCredit.objects.filter(clock__in=clocks).values_list("clock_id", flat=True)
+    )
+    due = _credits_due([clock for clock in clocks if clock.pk not in credited], at)
+    if not due:
+        return []
+    org_ids = sorted({d.organization_id for d in due})
+    list(
+        CustomerOrganization.objects.filter(pk__in=org_ids)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    # Credited by another transaction while we waited for the lock?
+    credited = set(
+        PenaltyCredit.objects.filter(clock__in=[d.clock for d in due]).values_list(
+            "clock_id", flat=True
+        )
+    )
+    due = [d for d in due if d.clock.pk not in credited]
+    fees = _monthly_fees(due)
+    used = _used(due)
+    credits = []
+    for d in sorted(due, key=lambda d: (_breach_instant(d.clock, at), d.clock.pk)):
+        key = (d.organization_id, d.month, d.currency)
+        amount, status, reason = _price(
+            rule=d.rule, fee=_fee(fees, d), used=used.get(key, Decimal(0)),
+            currency=d.currency,
+        )  # fmt: skip
+        if status == CreditStatus.OPEN:
+            used[key] = used.get(key, Decimal(0)) + amount
+        case = d.clock.case
+        credits.append(
+            PenaltyCredit(
+                tenant_id=case.tenant_id,
+                organization_id=d.organization_id,
+                subscription=d.subscription,
+                case=case,
+                clock=d.clock,
+                metric=d.clock.metric,
+                severity=case.severity.key,
+                month=d.month,
+                amount=amount,
+                currency=d.currency,
+                rule=d.rule,
+                status=status,
+                reason=reason,
+                created_at=at,
+            )
+        )
+    return PenaltyCredit.objects.bulk_create(credits)
 
 
 def penalty_credit_for_breach(*, clock: SlaClock, at: dt.datetime | None = None):
@@ -104,66 +227,14 @@ def penalty_credit_for_breach(*, clock: SlaClock, at: dt.datetime | None = None)
     cover gives None; a second call returns the credit the first one made.
     """
     at = at or timezone.now()
-    existing = _existing(clock)
-    if existing is not None:
-        return existing
-    if clock.state != ClockState.BREACHED:
-        return None
-    case = clock.case
-    customer = case.organization
-    tenant = case.tenant
-    filed_on = case.filed_at.astimezone(ZoneInfo(tenant.timezone)).date()
-    subscription = subscription_active(customer=customer, on=filed_on)
-    if subscription is None:
-        return None
-    rule = subscription.plan.penalty
-    if not rule:
-        return None
-    if not entitlements_for(customer=customer, at=case.filed_at).included(ENTITLEMENT):
-        return None
-    severity = case.severity.key
-    if clock.metric not in rule.get("metrics", ()) or severity not in rule.get("severities", ()):
-        return None
-
-    currency = subscription.plan.currency
-    month = _month_of(tenant, _breach_instant(clock, at))
     with transaction.atomic():
-        # One customer's credits are priced one at a time, so two breaches of one month
-        # cannot both take the last of the cap.
-        CustomerOrganization.objects.for_tenant(tenant).select_for_update().get(pk=customer.pk)
-        existing = _existing(clock)
-        if existing is not None:
-            return existing
-        amount, status, reason = _price(
-            rule=rule, subscription=subscription, month=month, currency=currency
-        )
-        try:
-            with transaction.atomic():
-                return PenaltyCredit.objects.create(
-                    tenant=tenant,
-                    organization=customer,
-                    subscription=subscription,
-                    case=case,
-                    clock=clock,
-                    metric=clock.metric,
-                    severity=severity,
-                    month=month,
-                    amount=amount,
-                    currency=currency,
-                    rule=rule,
-                    status=status,
-                    reason=reason,
-                    created_at=at,
-                )
-        except IntegrityError:
-            existing = _existing(clock)
-            if existing is None:
-                raise
-            return existing
+        created = penalty_credits_create(clocks=[clock], at=at)
+        if created:
+            return created[0]
+        return PenaltyCredit.objects.for_tenant(clock.tenant).filter(clock=clock).first()
 
 
-def _price(*, rule, subscription, month, currency) -> tuple[Decimal | None, str, str]:
-    fee = monthly_fee(subscription=subscription)
+def _price(*, rule, fee, used, currency) -> tuple[Decimal | None, str, str]:
     amount = rule_amount(rule.get("amount"), fee)
     cap_rule = rule.get("cap_per_customer_month")
     cap = rule_amount(cap_rule, fee)
@@ -179,11 +250,7 @@ def _price(*, rule, subscription, month, currency) -> tuple[Decimal | None, str,
         )
     if cap is None:
         return amount, CreditStatus.OPEN, ""
-    remaining = max(
-        cap
-        - _used_in_month(organization=subscription.organization, month=month, currency=currency),
-        Decimal(0),
-    )
+    remaining = max(cap - used, Decimal(0))
     if remaining <= 0:
         return Decimal("0.00"), CreditStatus.OPEN, _("cap reached")
     if amount > remaining:
@@ -194,6 +261,51 @@ def _price(*, rule, subscription, month, currency) -> tuple[Decimal | None, str,
             % {"amount": amount, "cap": cap, "currency": currency},
         )
     return amount, CreditStatus.OPEN, ""
+
+
+def penalty_credits_for_alerts(*, alert_ids: Sequence[int], at: dt.datetime) -> int:
+    """Follow up breach alerts: credit each breach its plan compensates, and mark every
+    alert followed up (credit or not) in the same transaction. Returns credits created.
+
+    Alerts are taken with `SKIP LOCKED` and only while not yet followed up, so a
+    duplicate task, the catch-up and a redelivery after a crash never decide twice.
+    """
+    with transaction.atomic():
+        alerts = list(
+            SlaAlert.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related(
+                "clock__case__tenant", "clock__case__organization", "clock__case__severity"
+            )
+            .filter(pk__in=list(alert_ids), kind=AlertKind.BREACH, followed_up_at__isnull=True)
+            .order_by("pk")
+        )
+        if not alerts:
+            return 0
+        clocks = [alert.clock for alert in alerts]
+        for clock in clocks:
+            clock.case.organization.tenant = clock.case.tenant
+        created = penalty_credits_create(clocks=clocks, at=at)
+        SlaAlert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(followed_up_at=at)
+    return len(created)
+
+
+FOLLOW_UP_BATCH = 200
+FOLLOW_UP_LIMIT = 20_000
+
+
+def penalty_credits_for_recent_breaches(*, now: dt.datetime) -> int:
+    """The catch-up, from beat: follow up every breach alert not followed up yet (the
+    task queued after its commit never ran: broker down, worker killed between the two).
+    Returns credits created."""
+    pending = list(
+        SlaAlert.objects.filter(kind=AlertKind.BREACH, followed_up_at__isnull=True)
+        .order_by("fired_at", "pk")
+        .values_list("pk", flat=True)[:FOLLOW_UP_LIMIT]
+    )
+    return sum(
+        penalty_credits_for_alerts(alert_ids=pending[i : i + FOLLOW_UP_BATCH], at=now)
+        for i in range(0, len(pending), FOLLOW_UP_BATCH)
+    )
 
 
 # --- Account manager's corrections ------------------------------------------------------------
@@ -237,24 +349,3 @@ def penalty_credit_void(*, credit: PenaltyCredit, actor: User, reason: str) -> P
     credit.reason = " ".join(part for part in (credit.reason, reason.strip()) if part)
     credit.save(update_fields=["status", "reason"])
     return credit
-
-
-def penalty_credits_for_recent_breaches(
-    *, now: dt.datetime, window: dt.timedelta = dt.timedelta(days=2)
-) -> int:
-    """Credit every breach the SLA sweep fired in the last `window` that has no credit yet.
-
-    Runs after the sweep, from beat: a crash between the breach and its credit is made good
-    on the next run, and the one-credit-per-clock constraint keeps retries harmless.
-    """
-    alerts = (
-        SlaAlert.objects.filter(kind="breach", fired_at__gte=now - window)
-        .filter(clock__penalty_credit__isnull=True)
-        .select_related("clock")
-        .order_by("fired_at")
-    )
-    created = 0
-    for alert in alerts.iterator():
-        if penalty_credit_for_breach(clock=alert.clock, at=now) is not None:
-            created += 1
-    return created

@@ -83,6 +83,9 @@ def _staff(tenant: Tenant, local: str, role: str, first: str, last: str) -> User
             password=DEMO_PASSWORD,
             email_verified=True,
         )
+        if role == Role.AGENT:  # someone hears of breaches from the start (duty roster)
+            user.on_duty, user.on_duty_changed_at = True, timezone.now()
+            user.save(update_fields=["on_duty", "on_duty_changed_at"])
     return user
 
 

@@ -226,8 +226,18 @@ class SlaClock(TenantOwned):
     source = models.CharField(_("target from"), max_length=100)
     started_at = models.DateTimeField(_("started"))
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
-    breach_at = models.DateTimeField(_("breaches at"), null=True, blank=True, db_index=True)
-    warn_at = models.DateTimeField(_("warns at"), null=True, blank=True, db_index=True)
+    breach_at = models.DateTimeField(_("breaches at"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("warns at"), null=True, blank=True)
+    warned_at = models.DateTimeField(
+        _("warned"), null=True, blank=True, help_text=_("When the sweep sent its warning.")
+    )
+    fire_failed_at = models.DateTimeField(
+        _("alert failed"),
+        null=True,
+        blank=True,
+        help_text=_("When firing this clock's alert last failed; retried after ten minutes."),
+    )
+    fire_error = models.TextField(_("alert error"), blank=True)
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
     business_seconds_used = models.PositiveBigIntegerField(
         _("business seconds used"), null=True, blank=True, help_text=_("Set when stopped.")
@@ -240,6 +250,19 @@ class SlaClock(TenantOwned):
         verbose_name_plural = _("SLA clocks")
         constraints = [
             models.UniqueConstraint(fields=["case", "metric"], name="clock_one_per_metric")
+        ]
+        # The sweep's range queries. Partial, so that breached clocks (which keep their
+        # `breach_at` as the record) and clocks already warned about drop out of the index:
+        # the sweep stays a short range scan however much history the desk keeps.
+        indexes = [
+            models.Index(
+                fields=["breach_at"], condition=models.Q(state="running"), name="clock_breach_due"
+            ),
+            models.Index(
+                fields=["warn_at"],
+                condition=models.Q(state="running", warned_at__isnull=True),
+                name="clock_warning_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -258,6 +281,15 @@ class SlaAlert(TenantOwned):
     clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(_("kind"), max_length=10, choices=AlertKind.choices)
     fired_at = models.DateTimeField(_("fired"), db_index=True)
+    followed_up_at = models.DateTimeField(
+        _("followed up"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the breach's follow-up work (the penalty credit decision) was done; "
+            "a catch-up task finds breaches still without it."
+        ),
+    )
 
     class Meta:
         ordering = ["fired_at", "pk"]
@@ -266,19 +298,31 @@ class SlaAlert(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["clock", "kind"], name="sla_alert_once_per_clock_kind")
         ]
+        indexes = [
+            models.Index(
+                fields=["fired_at"],
+                condition=models.Q(kind="breach", followed_up_at__isnull=True),
+                name="alert_breach_follow_up",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.clock_id} {self.kind} {self.fired_at:%Y-%m-%d %H:%M}"
 
 
 class SweepRun(models.Model):
-    """One run of the SLA sweep, across tenants, for the operations page and health probe.
-    Holds counts only, no tenant data; runs older than a day are pruned by the sweep."""
+    """One run of the SLA sweep, across tenants, for the operations page and health probe:
+    how many clocks were due and how many batches it queued for the workers (the alerts
+    they fire are counted from `SlaAlert`). Holds counts only, no tenant data; runs older
+    than a day are pruned by the sweep."""
 
     started_at = models.DateTimeField(_("started"), db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    warned = models.PositiveIntegerField(_("warnings fired"), default=0)
-    breached = models.PositiveIntegerField(_("breaches fired"), default=0)
+    warnings_due = models.PositiveIntegerField(_("clocks due a warning"), default=0)
+    breaches_due = models.PositiveIntegerField(_("clocks due a breach"), default=0)
+    batches = models.PositiveIntegerField(
+        _("batches queued"), default=0, help_text=_("Tasks queued, each firing up to 100 cases.")
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -286,4 +330,7 @@ class SweepRun(models.Model):
         verbose_name_plural = _("SLA sweep runs")
 
     def __str__(self) -> str:
-        return f"sweep {self.started_at:%Y-%m-%d %H:%M:%S} ({self.warned}/{self.breached})"
+        return (
+            f"sweep {self.started_at:%Y-%m-%d %H:%M:%S} "
+            f"({self.warnings_due}/{self.breaches_due} in {self.batches})"
+        )

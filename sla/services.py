@@ -125,7 +125,9 @@ def clock_stop(*, case, metric: str, at: datetime) -> SlaClock | None:
     """The event a metric waits for happened at `at`: met if within target, else breached.
 
     A clock the sweep already marked breached stays breached; stopping it records when
-    the event came and how much business time it took, for the reports.
+    the event came and how much business time it took, for the reports. A clock found
+    over its target here, before the sweep fired it, gets its breach recorded now
+    (`sla.alerts.breach_record`): alert, notifications, escalation, credit.
     """
     clock = (
         case.clocks.select_related("calendar")
@@ -142,11 +144,16 @@ def clock_stop(*, case, metric: str, at: datetime) -> SlaClock | None:
     used = business_ran(calendar_for_clock(clock), clock.started_at, at, pauses)
     clock.business_seconds_used = int(used.total_seconds())
     within = used <= timedelta(seconds=clock.target_seconds)
+    breached_now = clock.state != ClockState.BREACHED and not within
     if clock.state != ClockState.BREACHED:
         clock.state = ClockState.MET if within else ClockState.BREACHED
     clock.stopped_at = at
     clock.breach_at = clock.warn_at = None
     clock.save()
+    if breached_now:  # late, and before the sweep noticed: the same breach as the sweep's
+        from .alerts import breach_record
+
+        breach_record(clock=clock, at=at)
     return clock
 
 

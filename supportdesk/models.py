@@ -143,6 +143,12 @@ class User(AbstractUser):
         default=False,
         help_text=_("Agents on duty receive SLA breach alerts for every case of the tenant."),
     )
+    on_duty_changed_at = models.DateTimeField(
+        _("duty changed"),
+        null=True,
+        blank=True,
+        help_text=_("When the desk last put this user on or off duty; empty: never."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

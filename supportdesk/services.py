@@ -1,14 +1,21 @@
-"""Writes of the core app: tenants, staff users, heartbeats."""
+"""Writes of the core app: tenants, staff users, duty, heartbeats."""
 
 from __future__ import annotations
 
+import logging
 import socket
 
 from allauth.account.models import EmailAddress
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import STAFF_ROLES, Role, Tenant, User, WorkerHeartbeat
+from .selectors import CASE_WORKER_ROLES, duty_may_set
+from .tenancy import require_same_tenant
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -113,6 +120,52 @@ def contact_user_create(
         password=password,
         email_verified=email_verified,
     )
+
+
+@transaction.atomic
+def user_duty_set(*, user: User, actor: User, on_duty: bool) -> User:
+    """Put a case worker on or off duty; the SLA sweep alerts whoever is on duty.
+
+    Rules (see `selectors.duty_may_set`): case workers set their own duty, a tenant
+    admin any colleague's; account managers and contacts are refused (PermissionDenied,
+    403). Another tenant's user is "not found", like everywhere else. A deactivated user
+    cannot go on duty (the sweep would skip them, so the roster would promise cover that
+    is not there), but may be taken off.
+
+    Idempotent: asking for the current state writes nothing and keeps the time of the
+    last real change, which the roster shows as "since". The row is locked so that two
+    admins toggling the same person leave one consistent state and timestamp. `user`
+    (and `actor`, when it is the same person) is updated in place for the caller.
+    """
+    require_same_tenant(actor.tenant_id, user=user)
+    if actor.role not in CASE_WORKER_ROLES:
+        raise PermissionDenied(_("Only agents and tenant admins can change who is on duty."))
+    if user.role not in CASE_WORKER_ROLES:
+        raise ValidationError({"user": _("Only agents and tenant admins can be on duty.")})
+    if not duty_may_set(actor=actor, user=user):
+        raise PermissionDenied(_("Only a tenant admin can change a colleague's duty."))
+    on_duty = bool(on_duty)
+    row = User.objects.select_for_update().only("on_duty", "on_duty_changed_at", "is_active")
+    row = row.get(pk=user.pk)
+    if on_duty and not row.is_active:
+        raise ValidationError(
+            {"on_duty": _("%(name)s is deactivated and cannot go on duty.") % {"name": user}}
+        )
+    if row.on_duty != on_duty:
+        row.on_duty = on_duty
+        row.on_duty_changed_at = timezone.now()
+        row.save(update_fields=["on_duty", "on_duty_changed_at"])
+        logger.info(
+            "Duty: user %s %s duty (set by user %s, tenant %s)",
+            user.pk,
+            "on" if on_duty else "off",
+            actor.pk,
+            actor.tenant_id,
+        )
+    for held in (user, actor):
+        if held.pk == row.pk:
+            held.on_duty, held.on_duty_changed_at = row.on_duty, row.on_duty_changed_at
+    return user
 
 
 def heartbeat_record(*, name: str, hostname: str | None = None) -> WorkerHeartbeat:

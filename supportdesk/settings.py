@@ -241,6 +241,15 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_RESULT_EXPIRES = 24 * 3600
+# Three queues, so that SLA work never waits behind a burst of e-mail: "sla" (sweep,
+# firing, credits), "mail" (delivery) and the default "celery" (everything else). Workers
+# consume all three (`-Q sla,celery,mail`); a large desk runs dedicated "sla" workers.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "sla.tasks.*": {"queue": "sla"},
+    "billing.tasks.*": {"queue": "sla"},
+    "tickets.tasks.deliver_*": {"queue": "mail"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "supportdesk.tasks.heartbeat", "schedule": 30.0},
@@ -250,7 +259,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # SLA warnings and breaches; a sweep still queued when the next is due is dropped.
     "sla-sweep": {"task": "sla.tasks.sweep", "schedule": 30.0, "options": {"expires": 25}},
-    # Penalty credits for fired breaches; catches up after any crash between the two.
+    # Each breach queues its own credit decision; this catches up after a broker outage.
     "billing-credit-breaches": {"task": "billing.tasks.credit_breaches", "schedule": 60.0},
 }
 

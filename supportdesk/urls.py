@@ -9,7 +9,7 @@ from sla import api as sla_api
 from sla import views as sla_views
 from tickets import api as tickets_api
 
-from . import views
+from . import views, views_duty
 from .admin_site import tenant_admin_site
 from .api import views as api_views
 
@@ -23,8 +23,16 @@ router.register("subscriptions", plans_api.SubscriptionViewSet, basename="subscr
 router.register("policy", plans_api.PolicyViewSet, basename="policy")
 router.register("calendars", sla_api.CalendarViewSet, basename="calendar")
 router.register("credits", billing_api.CreditViewSet, basename="credit")
+router.register("duty", api_views.DutyViewSet, basename="duty")
 tickets_api.register(router)
 
+duty_patterns = (
+    [
+        path("", views_duty.duty_roster_page, name="roster"),
+        path("<int:user_id>/", views_duty.duty_set, name="set"),
+    ],
+    "duty",
+)
 reports_patterns = ([path("", sla_views.reports_home, name="home")], "reports")
 config_patterns = (
     [
@@ -47,6 +55,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("portal/", include("tickets.urls_portal")),
     path("queue/phone/", include("tickets.urls_phone")),
+    path("queue/duty/", include(duty_patterns)),
     path("queue/", include("tickets.urls_queue")),
     path("notifications/", include("tickets.urls_notifications")),
     path("survey/", include("tickets.urls_surveys")),

@@ -92,21 +92,32 @@ def operations_numbers(status: sla_sweep.OperationsStatus) -> dict:
             "last_finished_at": run.finished_at.isoformat() if run else None,
             "age_seconds": _seconds(health.sweep_age),
             "late": health.sweep_late,
-            "warned": run.warned if run else None,
-            "breached": run.breached if run else None,
+            "warnings_due": run.warnings_due if run else None,
+            "breaches_due": run.breaches_due if run else None,
+            "batches": run.batches if run else None,
         },
         "heartbeat": {
             "last_seen": health.heartbeat.last_seen.isoformat() if health.heartbeat else None,
             "age_seconds": _seconds(health.heartbeat_age),
             "late": health.heartbeat_late,
         },
-        "broker_queue": status.broker_queue,
+        "broker_queues": status.broker_queues,
         "outbox": {
             "pending": status.outbox_pending,
             "oldest": status.outbox_oldest.isoformat() if status.outbox_oldest else None,
             "failed": status.outbox_failed,
         },
         "clocks_due_next_hour": status.due_next_hour,
+        "breaches_overdue": status.overdue,
+        "failing": [
+            {
+                "case": clock.case.number,
+                "metric": clock.metric,
+                "failed_at": clock.fire_failed_at.isoformat(),
+                "error": clock.fire_error,
+            }
+            for clock in status.failing
+        ],
         "alerts_last_24h": {"warning": status.warnings_24h, "breach": status.breaches_24h},
     }
 
@@ -136,7 +147,8 @@ class OperationsView(APIView):
 @require_GET
 def health_ready(request):
     """Readiness for probes: database reachable and the SLA sweep on time (503 otherwise).
-    Process-wide numbers only, no tenant data."""
+    Process-wide numbers only, no tenant data. Overdue breaches are reported for alerting
+    but do not fail readiness: a web process cannot fix a swamped worker."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -152,6 +164,7 @@ def health_ready(request):
             "sweep_late": health.sweep_late,
             "heartbeat_age_seconds": _seconds(health.heartbeat_age),
             "heartbeat_late": health.heartbeat_late,
+            "breaches_overdue": health.overdue,
         },
         status=200 if ok else 503,
     )

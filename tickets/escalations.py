@@ -26,17 +26,25 @@ Decisions:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from plans.models import Plan
-from plans.selectors import always_open_calendar, entitlements_for, policy_for, subscription_active
+from plans.selectors import (
+    always_open_calendar,
+    entitlements_many,
+    policy_for,
+    subscription_active,
+    subscriptions_active,
+)
 from sla.clocks import schedule
 from sla.models import ClockState, SlaClock
 from sla.services import clock_stop
@@ -52,7 +60,7 @@ from .models import (
     Notification,
     NotificationKind,
 )
-from .notifications import notify
+from .notifications import Notice, notify_many
 
 TASK_FORCE_METRIC = "task_force"
 DEFAULT_VENDOR = "platform vendor"
@@ -123,48 +131,244 @@ def _allowed_actions(rule: dict, rights, trigger: str) -> list[str]:
     return actions
 
 
-def _open_task_force(case: Case, plan: Plan, at: datetime) -> SlaClock | None:
-    config = (plan.escalation or {}).get("task_force") or {}
-    within = config.get("within")
-    if not within:
-        return None
-    existing = task_force_clock(case=case)
-    if existing is not None:
-        return existing  # one task force per case
-    target = timedelta(hours=float(within))
-    policy = policy_for(tenant=case.tenant)
-    plan_times = schedule(
-        always_open_calendar(case.tenant.timezone),
-        start=at,
-        target=target,
-        pauses=[],
-        warn_share=(policy.warning_at_percent if policy else 75) / 100,
-    )
-    return SlaClock.objects.create(
-        tenant=case.tenant,
-        case=case,
-        metric=TASK_FORCE_METRIC,
-        state=ClockState.RUNNING,
-        target_value=Decimal(str(within)),
-        target_unit=config.get("unit") or "calendar_hours",
-        target_seconds=int(target.total_seconds()),
-        calendar=None,
-        source=f"plan:{plan.key} escalation",
-        started_at=at,
-        due_at=plan_times.due_at,
-        breach_at=plan_times.breach_at,
-        warn_at=plan_times.warn_at,
-    )
+@dataclass(frozen=True)
+class EscalationRequest:
+    """One case to escalate. The caller holds the case's row lock and loaded it with
+    `tenant`, `severity`, `case_type` and `organization__account_manager`."""
+
+    case: Case
+    trigger: str
+    actor: User | None = None
+    reason: str = ""
+    event: CaseEvent | None = None  # the ESCALATED event the caller wrote, if any
+    external_reference: str = ""
 
 
-def _managers(case: Case, trigger: str) -> list[User]:
-    manager = case.organization.account_manager
-    users = [manager] if manager is not None else []
-    if not users and trigger == EscalationTrigger.BREACH:  # as the sweep: nobody -> admins
-        users = list(
-            User.objects.for_tenant(case.tenant).filter(role=Role.TENANT_ADMIN).order_by("pk")
+@dataclass
+class _Step:
+    request: EscalationRequest
+    plan: Plan
+    escalation: Escalation
+    event: CaseEvent | None = None
+
+
+def _plans_at_filing(cases: Sequence[Case]) -> dict[int, Plan | None]:
+    wanted = {
+        case.pk: (case.organization, timezone.localtime(case.filed_at, _zone(case)).date())
+        for case in cases
+    }
+    active = subscriptions_active(wanted=wanted.values())
+    return {
+        pk: (sub.plan if (sub := active[(org.pk, on)]) is not None else None)
+        for pk, (org, on) in wanted.items()
+    }
+
+
+def _prior(case_ids: Iterable[int]) -> tuple[dict[int, int], set[int]]:
+    """(top level per case, cases already escalated by a breach)."""
+    top: dict[int, int] = {}
+    by_breach: set[int] = set()
+    for case_id, trigger, level in Escalation.objects.filter(case_id__in=case_ids).values_list(
+        "case_id", "trigger", "level"
+    ):
+        top[case_id] = max(top.get(case_id, 0), level)
+        if trigger == EscalationTrigger.BREACH:
+            by_breach.add(case_id)
+    return top, by_breach
+
+
+def _decide(requests: Sequence[EscalationRequest], at: datetime) -> list[_Step | None]:
+    """What each request sets in motion under its plan, as unsaved escalations."""
+    cases = [r.case for r in requests]
+    plans = _plans_at_filing(cases)
+    rights = entitlements_many(wanted=[(case.organization, case.filed_at) for case in cases])
+    top, by_breach = _prior(plans)
+    steps: list[_Step | None] = []
+    for request in requests:
+        case, trigger = request.case, request.trigger
+        plan = plans[case.pk]
+        rule = escalation_rule_for(case=case, trigger=trigger, plan=plan) if plan else None
+        on = timezone.localtime(case.filed_at, _zone(case)).date()
+        actions = (
+            _allowed_actions(rule, rights[(case.organization_id, on)], trigger) if rule else []
         )
-    return [u for u in users if u.is_active and u.tenant_id == case.tenant_id]
+        if not actions or (trigger == EscalationTrigger.BREACH and case.pk in by_breach):
+            steps.append(None)  # nothing granted, or a breach escalated this case already
+            continue
+        vendor = ""
+        if EscalationAction.EXTERNAL_VENDOR in actions:
+            vendor = (plan.vendor_handoff or {}).get("vendor") or DEFAULT_VENDOR
+        escalation = Escalation(
+            tenant_id=case.tenant_id,
+            case=case,
+            trigger=trigger,
+            actions=actions,
+            level=top.get(case.pk, 0) + 1,
+            reason=request.reason,
+            external_vendor=vendor,
+            external_reference=request.external_reference.strip() if vendor else "",
+            created_at=at,
+            created_by=request.actor,
+        )
+        steps.append(_Step(request=request, plan=plan, escalation=escalation))
+    return steps
+
+
+def _write_events(steps: list[_Step], at: datetime) -> None:
+    """The caller's ESCALATED event, or an internal one per escalation (a breach's)."""
+    missing = []
+    for step in steps:
+        step.event = step.request.event
+        if step.event is None:
+            escalation = step.escalation
+            step.event = CaseEvent(
+                tenant_id=escalation.tenant_id,
+                case=escalation.case,
+                kind=EventKind.ESCALATED,
+                actor=step.request.actor,
+                public=False,
+                body=step.request.reason,
+                data={
+                    "escalation": escalation.pk,
+                    "trigger": escalation.trigger,
+                    "level": escalation.level,
+                },
+                created_at=at,
+            )
+            missing.append(step.event)
+    CaseEvent.objects.bulk_create(missing)
+
+
+def _open_task_forces(steps: list[_Step], at: datetime) -> None:
+    """`open_task_force`: a clock of `task_force.within` wall-clock hours, once per case."""
+    wanted = [s for s in steps if EscalationAction.OPEN_TASK_FORCE in s.escalation.actions]
+    if not wanted:
+        return
+    opened = set(
+        SlaClock.objects.filter(
+            case_id__in=[s.escalation.case_id for s in wanted], metric=TASK_FORCE_METRIC
+        ).values_list("case_id", flat=True)
+    )
+    shares: dict[int, float] = {}
+    clocks = []
+    for step in wanted:
+        case = step.escalation.case
+        config = (step.plan.escalation or {}).get("task_force") or {}
+        within = config.get("within")
+        if not within or case.pk in opened:
+            continue
+        opened.add(case.pk)
+        if case.tenant_id not in shares:
+            policy = policy_for(tenant=case.tenant)
+            shares[case.tenant_id] = (policy.warning_at_percent if policy else 75) / 100
+        target = timedelta(hours=float(within))
+        times = schedule(
+            always_open_calendar(case.tenant.timezone),
+            start=at,
+            target=target,
+            pauses=[],
+            warn_share=shares[case.tenant_id],
+        )
+        clocks.append(
+            SlaClock(
+                tenant_id=case.tenant_id,
+                case=case,
+                metric=TASK_FORCE_METRIC,
+                state=ClockState.RUNNING,
+                target_value=Decimal(str(within)),
+                target_unit=config.get("unit") or "calendar_hours",
+                target_seconds=int(target.total_seconds()),
+                calendar=None,
+                source=f"plan:{step.plan.key} escalation",
+                started_at=at,
+                due_at=times.due_at,
+                breach_at=times.breach_at,
+                warn_at=times.warn_at,
+            )
+        )
+    SlaClock.objects.bulk_create(clocks)
+
+
+def _tenant_admins(tenant_ids: Iterable[int]) -> dict[int, list[User]]:
+    admins: dict[int, list[User]] = {}
+    for user in User.objects.filter(tenant_id__in=set(tenant_ids), role=Role.TENANT_ADMIN).order_by(
+        "pk"
+    ):
+        admins.setdefault(user.tenant_id, []).append(user)
+    return admins
+
+
+def _notify_managers(steps: list[_Step], at: datetime) -> None:
+    """`notify_service_delivery_manager` / `notify_account_manager`: the customer's
+    account manager (for a breach without one: the tenant admins), unless already told
+    about the same event."""
+    wanted = [s for s in steps if any(a in NOTIFY_ACTIONS for a in s.escalation.actions)]
+    if not wanted:
+        return
+    told = set(
+        Notification.objects.filter(event__in=[s.event for s in wanted]).values_list(
+            "event_id", "recipient_id"
+        )
+    )
+    orphans = [
+        s.escalation.tenant_id
+        for s in wanted
+        if s.escalation.case.organization.account_manager_id is None
+        and s.escalation.trigger == EscalationTrigger.BREACH
+    ]
+    admins = _tenant_admins(orphans) if orphans else {}
+    notices = []
+    for step in wanted:
+        escalation = step.escalation
+        case = escalation.case
+        manager = case.organization.account_manager
+        users = [manager] if manager is not None else []
+        if not users and escalation.trigger == EscalationTrigger.BREACH:
+            users = admins.get(case.tenant_id, [])
+        for user in users:
+            if not user.is_active or user.tenant_id != case.tenant_id:
+                continue
+            if (step.event.pk, user.pk) in told:
+                continue
+            notices.append(
+                Notice(
+                    recipient=user,
+                    kind=NotificationKind.ESCALATED,
+                    dedupe_key=f"escalation:{escalation.pk}:{user.pk}",
+                    case=case,
+                    event=step.event,
+                    at=at,
+                )
+            )
+    notify_many(notices=notices)
+
+
+def escalations_apply(
+    *, requests: Sequence[EscalationRequest], at: datetime
+) -> list[Escalation | None]:
+    """Escalate each request's case as its plan says for the trigger; None where the plan
+    grants nothing. One request per case; the caller holds the case locks, inside its
+    transaction. A constant number of queries however many cases (the SLA sweep escalates
+    a hundred breached cases in one go)."""
+    if len({r.case.pk for r in requests}) != len(requests):
+        raise ValueError("one escalation request per case")
+    for request in requests:
+        if request.trigger not in EscalationTrigger.values:
+            raise ValueError(f"unknown escalation trigger {request.trigger!r}")
+    decided = _decide(requests, at)
+    steps = [step for step in decided if step is not None]
+    if steps:
+        Escalation.objects.bulk_create([step.escalation for step in steps])
+        first_time = [s.escalation.case for s in steps if s.escalation.case.escalated_at is None]
+        for case in first_time:
+            case.escalated_at = at
+        Case.objects.filter(pk__in=[case.pk for case in first_time]).update(
+            escalated_at=at, updated_at=timezone.now()
+        )
+        _write_events(steps, at)
+        _open_task_forces(steps, at)
+        _notify_managers(steps, at)
+    return [step.escalation if step is not None else None for step in decided]
 
 
 def escalation_apply(
@@ -189,79 +393,38 @@ def escalation_apply(
         .select_related("tenant", "severity", "case_type", "organization__account_manager")
         .get(pk=case.pk)
     )
-    plan = plan_at_filing(case=case)
-    rule = escalation_rule_for(case=case, trigger=trigger, plan=plan)
-    if rule is None:
-        return None
-    rights = entitlements_for(customer=case.organization, at=case.filed_at)
-    actions = _allowed_actions(rule, rights, trigger)
-    if not actions:
-        return None
-    escalations = Escalation.objects.filter(case=case)
-    if trigger == EscalationTrigger.BREACH and escalations.filter(trigger=trigger).exists():
-        return None  # a breach escalates a case once
-    level = (escalations.aggregate(top=Max("level"))["top"] or 0) + 1
-    vendor = ""
-    if EscalationAction.EXTERNAL_VENDOR in actions:
-        vendor = (plan.vendor_handoff or {}).get("vendor") or DEFAULT_VENDOR
-    try:
-        with transaction.atomic():
-            escalation = Escalation.objects.create(
-                tenant=case.tenant,
-                case=case,
-                trigger=trigger,
-                actions=actions,
-                level=level,
-                reason=reason,
-                external_vendor=vendor,
-                external_reference=external_reference.strip() if vendor else "",
-                created_at=at,
-                created_by=actor,
-            )
-    except IntegrityError:
-        return None  # escalated concurrently at this level
-    if case.escalated_at is None:
-        case.escalated_at = at
-        case.save(update_fields=["escalated_at", "updated_at"])
-    if event is None:
-        event = CaseEvent.objects.create(
-            tenant=case.tenant,
-            case=case,
-            kind=EventKind.ESCALATED,
-            actor=actor,
-            public=False,
-            body=reason,
-            data={"escalation": escalation.pk, "trigger": trigger, "level": level},
-            created_at=at,
-        )
-    if EscalationAction.OPEN_TASK_FORCE in actions:
-        _open_task_force(case, plan, at)
-    if any(action in NOTIFY_ACTIONS for action in actions):
-        told = set(
-            Notification.objects.filter(case=case, event=event).values_list("recipient", flat=True)
-        )
-        for user in _managers(case, trigger):
-            if user.pk in told:
-                continue
-            notify(
-                recipient=user,
-                kind=NotificationKind.ESCALATED,
-                dedupe_key=f"escalation:{escalation.pk}:{user.pk}",
-                case=case,
-                event=event,
-                at=at,
-            )
-    return escalation
+    request = EscalationRequest(
+        case=case,
+        trigger=trigger,
+        actor=actor,
+        reason=reason,
+        event=event,
+        external_reference=external_reference,
+    )
+    return escalations_apply(requests=[request], at=at)[0]
 
 
-def escalation_on_breach(*, clock: SlaClock, at: datetime) -> Escalation | None:
-    """The sweep's hook: a clock of the case breached at `at` (inside `_fire`'s transaction)."""
-    if clock.metric == TASK_FORCE_METRIC:
-        return None
+def escalations_on_breach(*, clocks: Sequence[SlaClock], at: datetime) -> list[Escalation]:
+    """The sweep's hook, inside its transaction: the cases whose `clocks` just breached
+    escalate as their plans say (once per case, whichever clock breaches first; a breach
+    of the task force clock itself does not escalate again). Each clock's `case` is
+    locked and loaded as `EscalationRequest` asks."""
     from plans.wording import metric_label
 
-    reason = _("%(metric)s target breached.") % {"metric": metric_label(clock.metric)}
-    return escalation_apply(case=clock.case, trigger=EscalationTrigger.BREACH, reason=reason, at=at)
+    first: dict[int, SlaClock] = {}
+    for clock in clocks:
+        if clock.metric != TASK_FORCE_METRIC:
+            first.setdefault(clock.case_id, clock)
+    requests = [
+        EscalationRequest(
+            case=clock.case,
+            trigger=EscalationTrigger.BREACH,
+            reason=_("%(metric)s target breached.") % {"metric": metric_label(clock.metric)},
+        )
+        for clock in first.values()
+    ]
+    applied = escalations_apply(requests=requests, at=at) if requests else []
+    return [escalation for escalation in applied if escalation is not None]
 
 
 def _require_staff(actor: User, case: Case) -> None:

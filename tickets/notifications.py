@@ -16,19 +16,20 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -37,6 +38,7 @@ from plans.selectors import policy_for
 from plans.wording import metric_label, target_in_words
 from sla.models import ClockState, SlaClock
 from supportdesk.models import Role, User
+from supportdesk.queueing import enqueue_on_commit
 
 from .models import (
     Case,
@@ -83,20 +85,6 @@ STAFF_KINDS = (
 )
 
 
-def _broker_errors() -> tuple[type[BaseException], ...]:
-    """What `apply_async` raises when the broker cannot be reached."""
-    from kombu.exceptions import OperationalError
-
-    errors: list[type[BaseException]] = [OperationalError, ConnectionError, TimeoutError]
-    try:
-        import redis.exceptions
-    except ImportError:  # pragma: no cover - redis is a dependency
-        pass
-    else:
-        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
-    return tuple(errors)
-
-
 # --- addresses and links ----------------------------------------------------------------------
 
 
@@ -112,7 +100,7 @@ def absolute_url(path: str) -> str:
 def preferences_url() -> str:
     """The absolute link to the notification choices, for every mail's footer."""
     try:
-        return absolute_url(reverse("notifications:preferences"))
+        return absolute_url(_reverse("notifications:preferences", None, get_script_prefix()))
     except NoReverseMatch:  # pragma: no cover - the URLs are mounted in supportdesk.urls
         return ""
 
@@ -139,12 +127,19 @@ def notification_message_id(notification: Notification) -> str:
     return f"<case-{number}-{notification.pk}@{mail_domain()}>"
 
 
+@lru_cache(maxsize=4096)
+def _reverse(name: str, number: str | None, prefix: str) -> str:
+    """`reverse`, remembered: the sweep links hundreds of notifications to the same pages.
+    The script prefix is part of the key, so a desk mounted under a path stays right."""
+    return reverse(name, kwargs={"number": number} if number is not None else None)
+
+
 def case_path_for(user: User, case: Case) -> str:
     """Where `user` opens `case`: the portal for contacts, the queue's page for case workers."""
     if user.is_contact:
-        return reverse("portal:case", kwargs={"number": case.number})
+        return _reverse("portal:case", case.number, get_script_prefix())
     if user.role in CASE_WORKERS:
-        return reverse("queue:case", kwargs={"number": case.number})
+        return _reverse("queue:case", case.number, get_script_prefix())
     return ""
 
 
@@ -197,15 +192,7 @@ def preference_get(*, user: User, kind: str) -> PreferenceView:
     raise NotificationPreference.DoesNotExist(kind)
 
 
-def _wants(user: User, kind: str) -> tuple[bool, bool]:
-    """(e-mail, in-app) for one kind; kinds without a row are on."""
-    row = (
-        NotificationPreference.objects.for_tenant(user.tenant)
-        .filter(user=user, kind=kind)
-        .values_list("email", "in_app")
-        .first()
-    )
-    return row if row is not None else (True, True)
+ON = (True, True)  # (e-mail, in-app) for a kind the user made no choice about
 
 
 @transaction.atomic
@@ -282,6 +269,13 @@ def notification_mark_all_read(*, user: User) -> int:
 
 
 def _when(value: datetime) -> str:
+    """A due time in the active language and zone ("Tue 14 Apr 10:00")."""
+    return _when_in(value, translation.get_language(), timezone.get_current_timezone_name())
+
+
+@lru_cache(maxsize=4096)
+def _when_in(value: datetime, language: str | None, zone: str) -> str:
+    # Remembered per instant, language and zone: a burst of breaches shares due times.
     return formats.date_format(timezone.localtime(value), DUE_FORMAT)
 
 
@@ -335,26 +329,40 @@ def _person(user: User | None) -> str:
     return str(user) if user is not None else _("The support desk")
 
 
-def _enqueue_after_commit(notification_id: int) -> None:
-    def enqueue() -> None:
-        from .tasks import deliver_notification
+DELIVERY_BATCH = 100  # e-mails one delivery task sends over one SMTP connection
 
-        try:
-            # A short retry: an unreachable broker must not hold the request up; the
-            # sweep sends what could not be queued.
-            deliver_notification.apply_async(
-                args=[notification_id],
-                retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
-            )
-        except _broker_errors() as exc:
-            logger.warning(
-                "Broker unavailable; notification %s stays pending for the sweep: %s",
-                notification_id,
-                exc,
+
+def _enqueue_delivery(notification_ids: list[int]) -> None:
+    """After the commit: queue the e-mails (one task per batch). When the broker is down the
+    rows stay pending and the beat sweep (`notifications_deliver_due`) sends them."""
+    from .tasks import deliver_notification, deliver_notifications
+
+    for start in range(0, len(notification_ids), DELIVERY_BATCH):
+        batch = notification_ids[start : start + DELIVERY_BATCH]
+        if len(batch) == 1:
+            enqueue_on_commit(deliver_notification, args=batch, what=f"notification {batch[0]}")
+        else:
+            enqueue_on_commit(
+                deliver_notifications, args=[batch], what=f"{len(batch)} notifications"
             )
 
-    transaction.on_commit(enqueue, robust=True)
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to write: see `notify`."""
+
+    recipient: User
+    kind: str
+    dedupe_key: str
+    template: str | None = None
+    case: Case | None = None
+    event: CaseEvent | None = None
+    context: dict | Callable[[], dict] | None = None
+    at: datetime | None = None
+
+    @property
+    def tenant_id(self) -> int | None:
+        return self.case.tenant_id if self.case is not None else self.recipient.tenant_id
 
 
 def notify(
@@ -376,33 +384,68 @@ def notify(
     called inside the recipient's language and time zone. Call `notify` inside the
     transaction that makes the change; the e-mail is queued only when that commits.
     """
-    tenant = case.tenant if case is not None else recipient.tenant
-    if tenant is None or recipient.tenant_id != tenant.pk:
+    notice = Notice(recipient, kind, dedupe_key, template, case, event, context, at)
+    return notify_many(notices=[notice])[0]
+
+
+def _check(notice: Notice) -> None:
+    if notice.tenant_id is None or notice.recipient.tenant_id != notice.tenant_id:
         raise ValueError("a notification stays inside its tenant")
-    if kind not in NotificationKind.values:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    existing = (
-        Notification.objects.for_tenant(tenant)
-        .filter(recipient=recipient, dedupe_key=dedupe_key)
-        .first()
+    if notice.kind not in NotificationKind.values:
+        raise ValueError(f"unknown notification kind {notice.kind!r}")
+
+
+def _share_tenant(notice: Notice) -> None:
+    """The recipient's tenant is the case's (checked): hand it over, so that reading the
+    recipient's language and zone costs no query per recipient."""
+    case, recipient = notice.case, notice.recipient
+    if (
+        case is not None
+        and Case.tenant.is_cached(case)
+        and not User.tenant.is_cached(recipient)
+    ):
+        recipient.tenant = case.tenant
+
+
+def _preferences(notices: Sequence[Notice]) -> dict[tuple[int, str], tuple[bool, bool]]:
+    """(user, kind) -> (e-mail, in-app) for every choice the recipients made, one query."""
+    users = {n.recipient.pk for n in notices}
+    rows = NotificationPreference.objects.filter(
+        tenant_id__in={n.tenant_id for n in notices},
+        user_id__in=users,
+        kind__in={n.kind for n in notices},
+    ).values_list("user_id", "kind", "email", "in_app")
+    return {(user, kind): (email, in_app) for user, kind, email, in_app in rows}
+
+
+def _existing(notices: Sequence[Notice]) -> dict[tuple[int, str], Notification]:
+    rows = Notification.objects.filter(
+        tenant_id__in={n.tenant_id for n in notices},
+        recipient_id__in={n.recipient.pk for n in notices},
+        dedupe_key__in={n.dedupe_key for n in notices},
     )
-    if existing is not None:
-        return existing
-    email_on, in_app_on = _wants(recipient, kind)
+    return {(row.recipient_id, row.dedupe_key): row for row in rows}
+
+
+def _compose(notice: Notice, wants: tuple[bool, bool]) -> Notification:
+    """The row for one notice, its text rendered in the recipient's language and zone."""
+    recipient, case, event = notice.recipient, notice.case, notice.event
+    email_on, in_app_on = wants
     email_on = email_on and recipient.is_active and bool(recipient.email)
     link = case_path_for(recipient, case) if case is not None else ""
-    now = at or timezone.now()
+    now = notice.at or timezone.now()
     with (
         translation.override(recipient.effective_language),
         timezone.override(recipient.effective_timezone),
     ):
+        context = notice.context
         extra = dict(context() if callable(context) else (context or {}))
         clock = extra.get("clock")
         if clock is not None:  # SLA warnings and breaches: the clock's metric and due time
             extra.setdefault("metric", metric_label(clock.metric))
             extra.setdefault("due", _when(clock.due_at) if clock.due_at else "")
         subject, body = _render(
-            template or kind,
+            notice.template or notice.kind,
             {
                 "recipient": recipient,
                 "case": case,
@@ -415,26 +458,78 @@ def notify(
                 **extra,
             },
         )
-    notification, created = Notification.objects.get_or_create(
-        tenant=tenant,
+    return Notification(
+        tenant_id=notice.tenant_id,
         recipient=recipient,
-        dedupe_key=dedupe_key,
-        defaults={
-            "case": case,
-            "event": event,
-            "kind": kind,
-            "subject": subject,
-            "body": body,
-            "link": link,
-            "in_app": in_app_on,
-            "created_at": now,
-            "email_status": EmailStatus.PENDING if email_on else EmailStatus.MUTED,
-            "next_attempt_at": now + SWEEP_GRACE if email_on else None,
-        },
+        dedupe_key=notice.dedupe_key,
+        case=case,
+        event=event,
+        kind=notice.kind,
+        subject=subject,
+        body=body,
+        link=link,
+        in_app=in_app_on,
+        created_at=now,
+        email_status=EmailStatus.PENDING if email_on else EmailStatus.MUTED,
+        next_attempt_at=now + SWEEP_GRACE if email_on else None,
     )
-    if created and notification.email_status == EmailStatus.PENDING:
-        _enqueue_after_commit(notification.pk)
-    return notification
+
+
+def _insert(rows: list[Notification]) -> list[Notification]:
+    """Insert new rows in one statement; should another transaction have written one of
+    the same (recipient, dedupe key) meanwhile, fall back to one row at a time, keeping
+    theirs (the unique constraint decides, as `get_or_create` would)."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        kept = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+                    kept.append(row)
+            except IntegrityError:
+                row.pk = None
+                kept.append(
+                    Notification.objects.get(
+                        tenant_id=row.tenant_id,
+                        recipient_id=row.recipient_id,
+                        dedupe_key=row.dedupe_key,
+                    )
+                )
+        return kept
+
+
+def notify_many(*, notices: Sequence[Notice]) -> list[Notification]:
+    """`notify` for many notices at once: four queries whatever their number (the SLA
+    sweep tells hundreds of people about hundreds of breaches in one transaction).
+
+    Returns one notification per notice, in order: the existing row for a (recipient,
+    dedupe key) already told, else the new one. E-mails are queued after the commit in
+    batches that share an SMTP connection.
+    """
+    if not notices:
+        return []
+    for notice in notices:
+        _check(notice)
+        _share_tenant(notice)
+    existing = _existing(notices)
+    preferences = _preferences(notices)
+    new: dict[tuple[int, str], Notification] = {}
+    for notice in notices:
+        key = (notice.recipient.pk, notice.dedupe_key)
+        if key in existing or key in new:
+            continue
+        new[key] = _compose(notice, preferences.get((notice.recipient.pk, notice.kind), ON))
+    created = _insert(list(new.values()))
+    existing.update({(row.recipient_id, row.dedupe_key): row for row in created})
+    pending = [
+        row.pk for row in created if row.email_status == EmailStatus.PENDING and row.pk is not None
+    ]
+    if pending:
+        _enqueue_delivery(pending)
+    return [existing[(n.recipient.pk, n.dedupe_key)] for n in notices]
 
 
 @dataclass(frozen=True)
@@ -531,7 +626,7 @@ def notifications_for_event(*, event: CaseEvent) -> list[Notification]:
     case = event.case
     recipients, receipts = _recipients(event, case)
     seen: set[int] = set()
-    written = []
+    notices = []
     context = _event_context(event, case) if recipients else None
     for recipient in recipients:
         user = recipient.user
@@ -542,8 +637,8 @@ def notifications_for_event(*, event: CaseEvent) -> list[Notification]:
         if not event.public and not user.is_desk_staff:
             continue  # internal events never leave the desk
         seen.add(user.pk)
-        written.append(
-            notify(
+        notices.append(
+            Notice(
                 recipient=user,
                 kind=recipient.kind,
                 template=recipient.template,
@@ -554,7 +649,7 @@ def notifications_for_event(*, event: CaseEvent) -> list[Notification]:
                 at=event.created_at,
             )
         )
-    return written
+    return notify_many(notices=notices)
 
 
 def _event_context(event: CaseEvent, case: Case) -> Callable[[], dict]:
@@ -641,17 +736,19 @@ def _email_message(notification: Notification) -> EmailMultiAlternatives:
     return message
 
 
-def notification_deliver(*, notification_id: int) -> Delivery:
+def notification_deliver(*, notification_id: int, connection=None) -> Delivery:
     """Send one pending e-mail and mark it sent in the same transaction.
 
     The row is taken with `select_for_update(skip_locked=True)` and only while
     pending, so a second worker (a duplicate task, the sweep) finds nothing to send.
     Connection and SMTP errors are recorded and answered with "retry" (backoff) until
-    MAX_ATTEMPTS; a refused address fails at once.
+    MAX_ATTEMPTS; a refused address fails at once. `connection`: an open e-mail
+    backend connection to share between messages (`notifications_deliver`).
     """
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient", "case")
             .filter(pk=notification_id, email_status=EmailStatus.PENDING)
             .first()
         )
@@ -660,7 +757,10 @@ def notification_deliver(*, notification_id: int) -> Delivery:
         now = timezone.now()
         notification.attempts += 1
         try:
-            _email_message(notification).send()
+            message = _email_message(notification)
+            if connection is not None:
+                message.connection = connection
+            message.send()
         except (smtplib.SMTPException, OSError) as exc:
             permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
             notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -692,6 +792,27 @@ def notification_deliver(*, notification_id: int) -> Delivery:
     return delivery
 
 
+def notifications_deliver(*, notification_ids: Sequence[int]) -> dict[int, Delivery]:
+    """Send several pending e-mails over one connection to the mail server, each marked
+    in its own transaction (a crash half-way loses no state: what was sent is marked,
+    the rest is still pending). Should the server not answer, each message records its
+    own error and retry, as `notification_deliver` does alone."""
+    connection = get_connection()
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("Mail server unavailable, sending one by one: %s", exc)
+        connection = None
+    try:
+        return {
+            pk: notification_deliver(notification_id=pk, connection=connection)
+            for pk in notification_ids
+        }
+    finally:
+        if connection is not None:
+            connection.close()
+
+
 def notifications_deliver_due(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
     """The sweep: send pending e-mails whose task never ran (broker down) or is overdue.
 
@@ -706,8 +827,5 @@ def notifications_deliver_due(*, now: datetime | None = None, limit: int = SWEEP
             .values_list("pk", flat=True)[:limit]
         )
         Notification.objects.filter(pk__in=due).update(next_attempt_at=now + SWEEP_GRACE)
-    sent = 0
-    for pk in due:
-        if notification_deliver(notification_id=pk).outcome == "sent":
-            sent += 1
-    return sent
+    outcomes = notifications_deliver(notification_ids=due)
+    return sum(1 for delivery in outcomes.values() if delivery.outcome == "sent")

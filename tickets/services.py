@@ -534,7 +534,11 @@ def clocks_resync_for_customer(*, organization: CustomerOrganization) -> int:
     )
     now = _now()
     count = 0
-    for case in cases.select_related("organization__tenant", "severity", "tenant"):
+    # Case rows first, as every writer of clocks does (the sweep too): no deadlock.
+    locked = cases.select_for_update(of=("self",)).select_related(
+        "organization__tenant", "severity", "tenant"
+    )
+    for case in locked.order_by("pk"):
         clocks_sync(case=case, at=now)
         count += 1
     return count

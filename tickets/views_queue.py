@@ -28,6 +28,7 @@ from plans.wording import metric_label, target_in_words
 from sla.models import ClockState
 from sla.services import clock_remaining
 from supportdesk.access import agent_required
+from supportdesk.selectors import duty_summary
 
 from . import services
 from .escalations import escalation_set_reference, task_force_assembled
@@ -181,6 +182,7 @@ def _render_queue(request, params: QueryDict, *, bulk_form=None, status=200):
             "bulk_form": bulk_form or BulkAssignForm(agents=choices.agents),
             "agents": choices.agents,
             "counters": queue_counters(actor=actor),
+            "duty": duty_summary(actor=actor),
             "page": page,
             "rows": rows,
             "filter_query": keep.urlencode(),

@@ -1,8 +1,10 @@
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.fields import empty
 
-from supportdesk.models import Tenant, User
+from supportdesk.models import Role, Tenant, User
+from supportdesk.selectors import CASE_WORKER_ROLES
 
 
 class TenantSerializer(serializers.ModelSerializer):
@@ -73,3 +75,30 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class DutySerializer(serializers.ModelSerializer):
+    """A roster row: who, in which role, on duty or not and since when (UTC)."""
+
+    name = serializers.CharField(source="get_full_name", read_only=True)
+    # Only case workers are on the roster; the narrower choice set is also its own enum.
+    role = serializers.ChoiceField(
+        choices=[(role.value, role.label) for role in Role if role in CASE_WORKER_ROLES],
+        read_only=True,
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "role", "on_duty", "on_duty_changed_at"]
+        read_only_fields = fields
+
+
+class RequiredBooleanField(serializers.BooleanField):
+    """A boolean that must be sent: a form-encoded body leaving it out is an error,
+    where DRF's BooleanField would read the missing checkbox as false (off duty)."""
+
+    default_empty_html = empty
+
+
+class DutyUpdateSerializer(serializers.Serializer):
+    on_duty = RequiredBooleanField()

@@ -4,20 +4,25 @@ and real `celery worker` processes, on PostgreSQL.
 Each test starts its own `redis-server` on a free port (no persistence), so the tests can
 stop it, restore unacknowledged messages with a short visibility timeout and leave no
 messages behind in a Redis a running desk uses. Workers are separate processes on the
-SAME test database (the data is committed: `transaction=True`), each consuming a private
-queue with `--pool=solo`. They are started through a small bootstrap (`WORKER_BOOT`) that
-sets test-only Celery options (default queue, transport options) and, for the crash
-test, a fault-injection pause inside the breach transaction — production code is not
-changed for the tests.
+SAME test database (the data is committed: `transaction=True`), consuming one private
+queue per test with `--pool=solo`. They are started through a small bootstrap
+(`WORKER_BOOT`) that routes the SLA and billing tasks to that queue (e-mail delivery to
+a sink nobody consumes) and, for the crash tests, injects a pause inside the breach
+transaction or inside the credit transaction — production code is not changed for the
+tests.
 
-Worker and sweep run in real time: clocks are made due by moving `breach_at` into the
-past with an UPDATE, as a clock whose target passed would be.
+The flow is the production one: the sweep queues `fire_due` batches, each batch claims
+cases and fires them, the commit queues `credit_breaches_for`. Worker and sweep run in
+real time: clocks are made due by moving `breach_at` into the past with an UPDATE, as a
+clock whose target passed would be.
 """
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import socket
@@ -38,7 +43,7 @@ from billing.tasks import credit_breaches
 from plans.models import CaseType, Plan, PlanPrice, SeverityLevel
 from plans.policy import policy_pack_load
 from sla.models import AlertKind, ClockState, SlaAlert, SlaClock, SweepRun
-from sla.tasks import sweep
+from sla.tasks import fire_due, sweep
 from supportdesk.models import Role
 from tests.factories import UserFactory
 from tests.plans.conftest import read_pack
@@ -52,40 +57,58 @@ CI = bool(os.environ.get("CI"))
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 # Cases filed for the concurrent sweep: two running clocks each (response, solution
-# started). A breach costs ~0.1-0.2 s of worker time (timeline, notifications, escalation),
-# so 50 cases (100 clocks) keep the test near 20 s; the brief's 200 clocks work too.
+# started), fired in batches of `CONCURRENT_CHUNK` cases so that both workers get some.
 CONCURRENT_CASES = int(os.environ.get("EXACTLY_ONCE_CASES", "50"))
+CONCURRENT_CHUNK = 5
 
 # The worker process: Django first, then test-only Celery options, then the worker.
-# TEST_PAUSE_MARKER is a fault-injection hook: the breach transaction has written the
-# alert and turned the clock "breached" when `manager_is_sdm` is called; the hook writes
-# the marker file and sleeps there, before the commit, so the test can SIGKILL the worker
-# in the middle of processing a breach.
+# TEST_PAUSE_IN is a fault-injection hook: "breach" pauses inside the breach transaction
+# after the alerts are written and the clocks marked breached (`sla.alerts._sdm_cases`
+# is called next); "credit" pauses inside the credit transaction after the credits are
+# written (`billing.services.penalty_credits_create` returns). The hook writes the marker
+# file and sleeps there, before the commit, so the test can SIGKILL the worker in the
+# middle of processing.
 WORKER_BOOT = r"""
 import os, pathlib, sys, time
 import django
 django.setup()
 from supportdesk.celery import app
 
-app.conf.task_default_queue = os.environ["TEST_SINK_QUEUE"]
+queue = os.environ["TEST_QUEUE"]
+app.conf.task_default_queue = queue + "-sink"  # e-mail delivery: nobody consumes it
+app.conf.task_routes = {"sla.tasks.*": {"queue": queue}, "billing.tasks.*": {"queue": queue}}
 options = {"visibility_timeout": int(os.environ.get("TEST_VISIBILITY_TIMEOUT", "3600"))}
 if "TEST_VISIBILITY_TIMEOUT" in os.environ:
     options.update(unacked_restore_interval=1, unacked_restore_throttle=1)
 app.conf.broker_transport_options = options
+if "TEST_CHUNK_CASES" in os.environ:
+    import sla.alerts
 
-marker = os.environ.get("TEST_PAUSE_MARKER")
-if marker:
-    import sla.sweep
+    sla.alerts.CHUNK_CASES = int(os.environ["TEST_CHUNK_CASES"])
 
-    real = sla.sweep.manager_is_sdm
 
-    def paused(**kwargs):
-        result = real(**kwargs)
+def pausing(module, name):
+    real = getattr(module, name)
+    marker = os.environ["TEST_PAUSE_MARKER"]
+
+    def paused(*args, **kwargs):
+        result = real(*args, **kwargs)
         pathlib.Path(marker).write_text(str(os.getpid()))
         time.sleep(600)
         return result
 
-    sla.sweep.manager_is_sdm = paused
+    setattr(module, name, paused)
+
+
+pause = os.environ.get("TEST_PAUSE_IN")
+if pause == "breach":
+    import sla.alerts
+
+    pausing(sla.alerts, "_sdm_cases")
+elif pause == "credit":
+    import billing.services
+
+    pausing(billing.services, "penalty_credits_create")
 
 app.worker_main(sys.argv[1:])
 """
@@ -230,19 +253,24 @@ def wait_for(predicate, timeout: float, what: str, *workers: Worker) -> None:
 
 
 @pytest.fixture
-def start_worker(postgres_url, broker, tmp_path):
+def queue():
+    """The private queue of this test's workers."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def start_worker(postgres_url, broker, queue, tmp_path):
     """Start `celery worker` processes on the test database and the private Redis."""
     started: list[Worker] = []
 
-    def start(queue: str | None = None, **extra_env: str) -> Worker:
-        queue = queue or f"test-{uuid.uuid4().hex[:12]}"
+    def start(**extra_env: str) -> Worker:
         log = tmp_path / f"worker-{len(started)}.log"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "supportdesk.settings",
             "DATABASE_URL": postgres_url,
             "REDIS_URL": broker.url,
-            "TEST_SINK_QUEUE": f"{queue}-sink",  # e-mail tasks the sweep queues: not consumed
+            "TEST_QUEUE": queue,
             **extra_env,
         }
         with log.open("wb") as out:
@@ -280,11 +308,23 @@ def start_worker(postgres_url, broker, tmp_path):
         worker.process.wait(timeout=15)
 
 
+def fired_by(worker: Worker) -> int:
+    """Alerts written by the `fire_due` tasks this worker ran (from their logged results)."""
+    total = 0
+    for line in worker.text().splitlines():
+        match = re.search(r"Task sla\.tasks\.fire_due\[[^\]]+\] succeeded in [^:]+: (\{.*\})", line)
+        if match:
+            total += ast.literal_eval(match.group(1))["alerts"]
+    return total
+
+
 def assert_clean(*workers: Worker) -> None:
     for worker in workers:
         text = worker.text()
         assert " raised unexpected: " not in text, text[-4000:]  # no task failed
         assert "IntegrityError" not in text, text[-4000:]
+        assert "one at a time" not in text, text[-4000:]  # no batch fell back
+        assert "deadlock" not in text.lower(), text[-4000:]
 
 
 # --- the desk ---------------------------------------------------------------------------------
@@ -366,64 +406,103 @@ def assert_exactly_once(clock) -> None:
 
 
 def test_the_same_task_delivered_twice_gives_one_alert_and_one_credit(
-    world, desk_broker, start_worker
+    world, desk_broker, start_worker, queue
 ):
     clock = breached_due(world)
     worker = start_worker()
 
-    sweep_id, credit_id = str(uuid.uuid4()), str(uuid.uuid4())
-    for _ in range(2):  # the same message (same task id) delivered twice
-        sweep.apply_async(queue=worker.queue, task_id=sweep_id)
-    for _ in range(2):
-        credit_breaches.apply_async(queue=worker.queue, task_id=credit_id)
+    sweep_id, fire_id, credit_id = (str(uuid.uuid4()) for _ in range(3))
+    for _ in range(2):  # the same message (same task id) delivered twice, at every step
+        sweep.apply_async(queue=queue, task_id=sweep_id)
+        fire_due.apply_async(kwargs={"kind": "breach"}, queue=queue, task_id=fire_id)
+        credit_breaches.apply_async(queue=queue, task_id=credit_id)
 
-    wait_for(
-        lambda: worker.succeeded("billing.tasks.credit_breaches") == 2, 60, "four tasks", worker
-    )
-    assert worker.succeeded("sla.tasks.sweep") == 2
+    # Whatever the order the messages run in: every copy runs, one batch fires, and its
+    # commit queues exactly one credit decision.
+    def all_done() -> bool:
+        queued_batches = sum(SweepRun.objects.values_list("batches", flat=True))
+        return (
+            worker.succeeded("sla.tasks.sweep") == 2
+            and worker.succeeded("sla.tasks.fire_due") == 2 + queued_batches
+            and worker.succeeded("billing.tasks.credit_breaches") == 2
+            and worker.succeeded("billing.tasks.credit_breaches_for") == 1
+        )
+
+    wait_for(all_done, 60, "every copy of every message", worker)
     assert SweepRun.objects.count() == 2
-    assert sorted(SweepRun.objects.values_list("breached", flat=True)) == [0, 1]
+    assert fired_by(worker) == 1
     assert_clean(worker)
     assert_exactly_once(clock)
 
 
 def test_a_worker_killed_mid_breach_gives_one_alert_and_one_credit_after_redelivery(
-    world, desk_broker, start_worker, tmp_path
+    world, desk_broker, start_worker, queue, tmp_path
 ):
     clock = breached_due(world)
     marker = tmp_path / "paused"
-    doomed = start_worker(TEST_PAUSE_MARKER=str(marker))
-    message = sweep.apply_async(queue=doomed.queue)
+    doomed = start_worker(TEST_PAUSE_IN="breach", TEST_PAUSE_MARKER=str(marker))
+    message = fire_due.apply_async(kwargs={"kind": "breach"}, queue=queue)
 
-    wait_for(marker.exists, 60, "the sweep to reach the pause inside the breach", doomed)
+    wait_for(marker.exists, 60, "the batch to reach the pause inside the breach", doomed)
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.process.wait(timeout=10)
     # The transaction died with the worker: no alert, the clock still running.
     clock.refresh_from_db()
     assert breach_alerts(clock) == 0 and clock.state == ClockState.RUNNING
     assert not Notification.objects.filter(dedupe_key=f"sla-breach:{clock.pk}").exists()
-    assert SweepRun.objects.count() == 0
 
     # acks_late: the message was never acknowledged. A worker with a short visibility
     # timeout restores it to the queue and runs it again (production: after an hour, or
     # the beat's next sweep 30 s later, whichever comes first).
-    rescuer = start_worker(queue=doomed.queue, TEST_VISIBILITY_TIMEOUT="2")
-    wait_for(lambda: rescuer.succeeded("sla.tasks.sweep") == 1, 45, "the redelivery", rescuer)
-    assert f"sla.tasks.sweep[{message.id}] succeeded" in rescuer.text()  # the same message
-    credit_breaches.apply_async(queue=rescuer.queue)
-    credit_breaches.apply_async(queue=rescuer.queue)
+    rescuer = start_worker(TEST_VISIBILITY_TIMEOUT="2")
     wait_for(
-        lambda: rescuer.succeeded("billing.tasks.credit_breaches") == 2, 30, "credits", rescuer
+        lambda: rescuer.succeeded("billing.tasks.credit_breaches_for") == 1,
+        45,
+        "the redelivery and the credit it queued",
+        rescuer,
     )
+    assert f"sla.tasks.fire_due[{message.id}] succeeded" in rescuer.text()  # the same message
+    assert fired_by(rescuer) == 1
     assert_clean(rescuer)
     assert_exactly_once(clock)
-    assert SweepRun.objects.get().breached == 1
 
 
-def test_two_workers_sweeping_at_once_never_double_fire(world, desk_broker, start_worker):
-    first, second = start_worker(), start_worker()  # they start while the cases are filed
+def test_a_worker_killed_mid_credit_gives_one_credit_after_redelivery(
+    world, desk_broker, start_worker, queue, tmp_path
+):
+    clock = breached_due(world)
+    marker = tmp_path / "paused"
+    doomed = start_worker(TEST_PAUSE_IN="credit", TEST_PAUSE_MARKER=str(marker))
+    fire_due.apply_async(kwargs={"kind": "breach"}, queue=queue)
+
+    wait_for(marker.exists, 60, "the credit decision to reach its pause", doomed)
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.process.wait(timeout=10)
+    # The breach committed before; the credit died with the worker.
+    assert breach_alerts(clock) == 1 and credits(clock) == 0
+    alert = SlaAlert.objects.get(clock=clock, kind=AlertKind.BREACH)
+    assert alert.followed_up_at is None
+
+    rescuer = start_worker(TEST_VISIBILITY_TIMEOUT="2")
+    wait_for(
+        lambda: rescuer.succeeded("billing.tasks.credit_breaches_for") == 1,
+        45,
+        "the credit decision redelivered",
+        rescuer,
+    )
+    credit_breaches.apply_async(queue=queue)  # the catch-up finds nothing left to do
+    wait_for(lambda: rescuer.succeeded("billing.tasks.credit_breaches") == 1, 30, "catch-up")
+    assert_clean(rescuer)
+    assert_exactly_once(clock)
+    alert.refresh_from_db()
+    assert alert.followed_up_at is not None
+
+
+def test_two_workers_sweeping_at_once_never_double_fire(world, desk_broker, start_worker, queue):
+    chunk = str(CONCURRENT_CHUNK)
+    first, second = start_worker(TEST_CHUNK_CASES=chunk), start_worker(TEST_CHUNK_CASES=chunk)
     clocks = []
-    for _ in range(CONCURRENT_CASES):
+    for _ in range(CONCURRENT_CASES):  # the workers start while the cases are filed
         case = file_case(world)
         clocks += list(case.clocks.filter(state=ClockState.RUNNING))
     make_due(clocks)
@@ -431,33 +510,29 @@ def test_two_workers_sweeping_at_once_never_double_fire(world, desk_broker, star
     first.wait_ready()
     second.wait_ready()
 
-    sweep.apply_async(queue=first.queue)
-    sweep.apply_async(queue=second.queue)
-    wait_for(
-        lambda: first.succeeded("sla.tasks.sweep") == 1 and second.succeeded("sla.tasks.sweep"),
-        60,
-        "both sweeps",
-        first,
-        second,
-    )
-    credit_breaches.apply_async(queue=first.queue)
-    credit_breaches.apply_async(queue=second.queue)
+    sweep.apply_async(queue=queue)
+    sweep.apply_async(queue=queue)
+    batches = 2 * -(-CONCURRENT_CASES // CONCURRENT_CHUNK)  # both sweeps queue every batch
+    credited = PenaltyCredit.objects.filter(clock__in=clocks)
     wait_for(
         lambda: (
-            first.succeeded("billing.tasks.credit_breaches") == 1
-            and second.succeeded("billing.tasks.credit_breaches") == 1
+            first.succeeded("sla.tasks.fire_due") + second.succeeded("sla.tasks.fire_due")
+            == batches
+            and credited.count() == CONCURRENT_CASES
+            and not SlaAlert.objects.filter(followed_up_at__isnull=True).exists()
         ),
-        60,
-        "both credit runs",
+        90,
+        "every batch and every credit decision",
         first,
         second,
     )
 
     assert_clean(first, second)
-    runs = list(SweepRun.objects.values_list("breached", flat=True))
-    assert len(runs) == 2 and sum(runs) == len(clocks)
-    # Both sweeps saw all clocks as candidates; each fired only those it locked first.
-    assert all(0 < n < len(clocks) for n in runs), f"the sweeps did not overlap: {runs}"
+    runs = list(SweepRun.objects.values_list("breaches_due", "batches"))
+    assert runs == [(len(clocks), batches // 2)] * 2
+    split = [fired_by(first), fired_by(second)]
+    assert sum(split) == len(clocks), split
+    assert all(n > 0 for n in split), f"one worker fired everything: {split}"
     assert SlaAlert.objects.filter(kind=AlertKind.BREACH).count() == len(clocks)
     assert SlaAlert.objects.filter(clock__in=clocks, kind=AlertKind.BREACH).values(
         "clock"
@@ -465,11 +540,11 @@ def test_two_workers_sweeping_at_once_never_double_fire(world, desk_broker, star
     response = [c for c in clocks if c.metric == "response"]
     assert PenaltyCredit.objects.count() == len(response) == CONCURRENT_CASES
     assert PenaltyCredit.objects.values("clock").distinct().count() == len(response)
-    print(f"sweep split between the two workers: {runs}")
+    print(f"alerts fired by each of the two workers: {split}")
 
 
 def test_with_redis_stopped_a_case_is_filed_and_its_breach_fires_once_redis_is_back(
-    world, desk_broker, start_worker
+    world, desk_broker, start_worker, queue
 ):
     broker = desk_broker
     worker = start_worker()
@@ -486,13 +561,33 @@ def test_with_redis_stopped_a_case_is_filed_and_its_breach_fires_once_redis_is_b
 
     broker.start()
     make_due([clock])
-    sweep.apply_async(queue=worker.queue)
-    credit_breaches.apply_async(queue=worker.queue)
+    sweep.apply_async(queue=queue)
     wait_for(
-        lambda: worker.succeeded("billing.tasks.credit_breaches") == 1,
+        lambda: worker.succeeded("billing.tasks.credit_breaches_for") == 1,
         60,
-        "the sweep after Redis came back",
+        "the sweep, the batch and the credit after Redis came back",
         worker,
     )
+    assert_clean(worker)
+    assert_exactly_once(clock)
+
+
+def test_a_breach_committed_while_redis_is_down_is_credited_by_the_catch_up(
+    world, desk_broker, start_worker, queue
+):
+    """The credit task is queued after the breach commits; if the broker is gone at that
+    moment the alert stays without follow-up and the beat catch-up credits it."""
+    from sla.sweep import sla_sweep
+
+    clock = breached_due(world)
+    desk_broker.stop()
+    assert sla_sweep(now=timezone.now()).breached == 1  # fires here; queueing the credit fails
+    assert credits(clock) == 0
+    assert SlaAlert.objects.get(clock=clock, kind=AlertKind.BREACH).followed_up_at is None
+
+    desk_broker.start()
+    worker = start_worker()
+    credit_breaches.apply_async(queue=queue)
+    wait_for(lambda: worker.succeeded("billing.tasks.credit_breaches") == 1, 60, "catch-up", worker)
     assert_clean(worker)
     assert_exactly_once(clock)

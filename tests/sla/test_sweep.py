@@ -6,6 +6,7 @@ time-machine; comments give the local wall-clock time (CEST, UTC+2).
 """
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 import time_machine
@@ -15,7 +16,8 @@ from plans.models import CaseType, Plan, SeverityLevel
 from plans.policy import policy_pack_load
 from plans.services import subscription_create
 from sla.models import AlertKind, ClockState, SlaAlert, SweepRun
-from sla.sweep import SWEEP_RUNS_KEPT, sla_sweep, sla_sweep_run
+from sla.sweep import SWEEP_RUNS_KEPT, sla_sweep, sla_sweep_dispatch
+from sla.tasks import fire_due
 from sla.tasks import sweep as sweep_task
 from supportdesk.models import Role
 from tests.factories import ContactFactory, OrganizationFactory, UserFactory
@@ -216,14 +218,40 @@ def test_queue_and_case_page_show_the_breach(promark, filed, client):
     assert "SLA clock" in html  # the internal timeline event
 
 
-def test_the_task_records_the_run_and_prunes_old_ones(promark, filed):
+def test_the_sweep_task_queues_the_firing_records_the_run_and_prunes_old_ones(promark, filed):
     SweepRun.objects.create(
         started_at=cest(14, 11) - SWEEP_RUNS_KEPT - dt.timedelta(minutes=1),
         finished_at=cest(14, 11) - SWEEP_RUNS_KEPT,
     )
-    with time_machine.travel(cest(14, 11, 5), tick=False):
-        # Past breach before its warning was swept: only the breach fires.
-        assert sweep_task.apply().get() == {"warned": 0, "breached": 1}
-    run = SweepRun.objects.get()
-    assert (run.warned, run.breached) == (0, 1)
-    assert sla_sweep_run(now=cest(14, 11, 6)).breached == 0
+    with (
+        time_machine.travel(cest(14, 11, 5), tick=False),
+        mock.patch("sla.tasks.fire_due.apply_async") as queued,
+    ):
+        # Past breach before its warning was swept: only the breach is due.
+        assert sweep_task.apply().get() == {"warnings_due": 0, "breaches_due": 1, "batches": 1}
+    queued.assert_called_once_with(kwargs={"kind": "breach"}, expires=60)
+    run = SweepRun.objects.get()  # the day-old run is gone
+    assert (run.warnings_due, run.breaches_due, run.batches) == (0, 1, 1)
+    assert not alerts(filed).exists()  # the sweep only queues; `fire_due` fires
+
+    with time_machine.travel(cest(14, 11, 6), tick=False):
+        assert fire_due.apply(kwargs={"kind": "breach"}).get() == {
+            "alerts": 1,
+            "cases": 1,
+            "failed": 0,
+        }
+    assert alerts(filed, AlertKind.BREACH).count() == 1
+
+
+def test_one_batch_is_queued_per_chunk_of_due_cases(promark, monkeypatch):
+    monkeypatch.setattr("sla.alerts.CHUNK_CASES", 2)
+    with time_machine.travel(cest(14, 10), tick=False):
+        for _ in range(5):
+            file_case(promark)
+    queued = []
+    run = sla_sweep_dispatch(now=cest(14, 12, 30), enqueue=queued.append)
+    # Five cases with both clocks past their breach: 3 batches of at most 2 cases.
+    assert (run.breaches_due, run.warnings_due, run.batches) == (10, 0, 3)
+    assert queued == ["breach"] * 3
+    nothing = sla_sweep_dispatch(now=cest(14, 9), enqueue=queued.append)
+    assert (nothing.breaches_due, nothing.warnings_due, nothing.batches) == (0, 0, 0)

@@ -10,7 +10,8 @@ from tests.factories import ContactFactory, OrganizationFactory, UserFactory
 @pytest.fixture
 def foreign_objects(tenant_b):
     contact = ContactFactory(organization=OrganizationFactory(tenant=tenant_b))
-    return {"organization": contact.organization, "contact": contact}
+    agent = UserFactory(tenant=tenant_b, role=Role.AGENT, on_duty=True)
+    return {"organization": contact.organization, "contact": contact, "agent": agent}
 
 
 def object_urls(objects):
@@ -19,6 +20,7 @@ def object_urls(objects):
         "api": [
             f"/api/v1/organizations/{objects['organization'].pk}/",
             f"/api/v1/contacts/{objects['contact'].pk}/",
+            f"/api/v1/duty/{objects['agent'].pk}/",
         ],
     }
 
@@ -42,6 +44,28 @@ def test_another_tenants_objects_answer_404(client, tenant_a, foreign_objects, r
         response = api.get(url)
         assert response.status_code == 404, url
         assert foreign_objects["organization"].name not in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "role", [Role.TENANT_ADMIN, Role.AGENT, Role.ACCOUNT_MANAGER, Role.CONTACT]
+)
+def test_another_tenants_agent_cannot_be_taken_off_duty(client, tenant_a, foreign_objects, role):
+    """The duty switch names a user but only takes writes: across tenants the web answers
+    404; the API refuses account managers and contacts with one 403 for every id."""
+    if role == Role.CONTACT:
+        user = ContactFactory(organization=OrganizationFactory(tenant=tenant_a)).user
+    else:
+        user = UserFactory(tenant=tenant_a, role=role)
+    agent = foreign_objects["agent"]
+    client.force_login(user)
+    assert client.post(f"/queue/duty/{agent.pk}/", {"on_duty": "false"}).status_code == 404
+    api = APIClient()
+    api.force_authenticate(user)
+    response = api.patch(f"/api/v1/duty/{agent.pk}/", {"on_duty": False}, format="json")
+    assert response.status_code == (404 if role in (Role.TENANT_ADMIN, Role.AGENT) else 403)
+    agent.refresh_from_db()
+    assert agent.on_duty
 
 
 @pytest.mark.django_db

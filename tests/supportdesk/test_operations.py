@@ -1,6 +1,7 @@
 """The operations page, its API and the readiness probe: sweep, heartbeat, broker, outbox."""
 
 import datetime as dt
+import os
 from unittest import mock
 
 import pytest
@@ -27,9 +28,15 @@ def admin(tenant_a):
     return UserFactory(tenant=tenant_a, role=Role.TENANT_ADMIN)
 
 
-def swept(minutes_ago, warned=0, breached=0):
+def swept(minutes_ago, warnings_due=0, breaches_due=0, batches=0):
     at = NOW - dt.timedelta(minutes=minutes_ago)
-    return SweepRun.objects.create(started_at=at, finished_at=at, warned=warned, breached=breached)
+    return SweepRun.objects.create(
+        started_at=at,
+        finished_at=at,
+        warnings_due=warnings_due,
+        breaches_due=breaches_due,
+        batches=batches,
+    )
 
 
 def pending_mail(tenant, minutes_ago=5, status=EmailStatus.PENDING):
@@ -52,7 +59,7 @@ def api_get(user, path="/api/v1/operations/"):
 
 
 def test_operations_numbers_are_the_tenants_own(admin, tenant_a, tenant_b):
-    swept(1, warned=2, breached=1)
+    swept(1, warnings_due=2, breaches_due=1, batches=2)
     WorkerHeartbeat.objects.create(name="worker", last_seen=NOW - dt.timedelta(seconds=20))
     pending_mail(tenant_a, minutes_ago=7)
     pending_mail(tenant_a, minutes_ago=2)
@@ -70,8 +77,9 @@ def test_operations_numbers_are_the_tenants_own(admin, tenant_a, tenant_b):
         "last_finished_at": (NOW - dt.timedelta(minutes=1)).isoformat(),
         "age_seconds": 60,
         "late": False,
-        "warned": 2,
-        "breached": 1,
+        "warnings_due": 2,
+        "breaches_due": 1,
+        "batches": 2,
     }
     assert data["heartbeat"]["age_seconds"] == 20 and not data["heartbeat"]["late"]
     assert data["outbox"] == {
@@ -79,8 +87,9 @@ def test_operations_numbers_are_the_tenants_own(admin, tenant_a, tenant_b):
         "oldest": (NOW - dt.timedelta(minutes=7)).isoformat(),
         "failed": 1,
     }
-    assert data["broker_queue"] is None  # not Redis: "n/a"
+    assert data["broker_queues"] is None  # not Redis: "n/a"
     assert data["clocks_due_next_hour"] == 1
+    assert data["breaches_overdue"] == 0 and data["failing"] == []
 
 
 def test_the_page_warns_when_the_sweep_is_late(client, admin, tenant_a):
@@ -109,14 +118,63 @@ def test_only_tenant_admins_see_operations(client, tenant_a):
     assert api_get(agent).status_code == 403
 
 
-def test_broker_queue_length_on_redis(admin, settings):
-    settings.REDIS_URL = "redis://broker.invalid:6379/0"
-    with mock.patch("redis.Redis.from_url") as from_url:
-        from_url.return_value.llen.return_value = 7
-        assert api_get(admin).json()["broker_queue"] == 7
-    from_url.assert_called_once()
+def test_queue_lengths_come_from_redis_and_say_na_when_it_is_down(admin, settings):
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run this test against Redis")
+        pytest.skip("needs REDIS_URL")
+    import redis
+
+    settings.REDIS_URL = url.rsplit("/", 1)[0] + "/14"  # a database of its own
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete("sla", "celery", "mail")
+    try:
+        client.rpush("sla", "a", "b", "c")
+        client.rpush("mail", "d")
+        assert api_get(admin).json()["broker_queues"] == {"sla": 3, "celery": 0, "mail": 1}
+    finally:
+        client.delete("sla", "celery", "mail")
     with mock.patch("redis.Redis.from_url", side_effect=ConnectionError("down")):
-        assert api_get(admin).json()["broker_queue"] is None
+        assert api_get(admin).json()["broker_queues"] is None
+
+
+def test_overdue_breaches_and_failing_alerts_are_shown_per_tenant(
+    client, admin, tenant_a, tenant_b
+):
+    swept(0.5)
+    mine = clock_in(tenant_a)
+    mine.breach_at = NOW - dt.timedelta(minutes=3)  # the workers should have fired it
+    mine.fire_failed_at = NOW - dt.timedelta(minutes=1)
+    mine.fire_error = "ValueError: unknown amount rule"
+    mine.save()
+    recent = clock_in(tenant_a)
+    recent.breach_at = NOW - dt.timedelta(minutes=1)  # within the grace: not overdue yet
+    recent.save()
+    theirs = clock_in(tenant_b)
+    theirs.breach_at = NOW - dt.timedelta(hours=1)
+    theirs.fire_failed_at = NOW
+    theirs.fire_error = "theirs"
+    theirs.save()
+
+    data = api_get(admin).json()
+    assert data["breaches_overdue"] == 1
+    assert data["failing"] == [
+        {
+            "case": mine.case.number,
+            "metric": mine.metric,
+            "failed_at": mine.fire_failed_at.isoformat(),
+            "error": "ValueError: unknown amount rule",
+        }
+    ]
+    client.force_login(admin)
+    html = client.get("/config/operations/").content.decode()
+    assert 'data-testid="breaches-overdue"' in html
+    assert "unknown amount rule" in html and "theirs" not in html
+    assert theirs.case.number not in html
+    # The probe counts every tenant's overdue breaches, and stays ready.
+    ready = client.get("/healthz/ready")
+    assert ready.status_code == 200 and ready.json()["breaches_overdue"] == 2
 
 
 @pytest.mark.django_db
@@ -132,6 +190,7 @@ def test_ready_is_200_while_the_sweep_runs(client):
         "sweep_late": False,
         "heartbeat_age_seconds": 0,
         "heartbeat_late": False,
+        "breaches_overdue": 0,
     }
     assert client.get("/healthz").json() == {"status": "ok"}  # liveness is unchanged
 

@@ -57,7 +57,13 @@ class Escalation(TenantOwned):
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "trigger", "level"], name="escalation_unique_level"
-            )
+            ),
+            # "A breach escalates a case once", whichever clock breaches first.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(trigger="breach"),
+                name="escalation_once_per_case_on_breach",
+            ),
         ]
 
     def __str__(self) -> str:
