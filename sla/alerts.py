@@ -104,7 +104,10 @@ def _claim(
     if case_ids is not None:
         clocks = clocks.filter(case_id__in=list(case_ids))
     order = "breach_at" if kind == AlertKind.BREACH else "warn_at"
-    window = clocks.order_by(order, "pk").values("case_id")[:CLAIM_WINDOW]
+    # A cheap look first (the partial index alone): nothing due, nothing more to plan.
+    window = set(clocks.order_by(order, "pk").values_list("case_id", flat=True)[:CLAIM_WINDOW])
+    if not window:
+        return []
     cases = list(
         Case.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related(*CASE_RELATED)

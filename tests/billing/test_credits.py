@@ -379,3 +379,81 @@ def test_breaches_fired_by_the_sweep_are_credited_once(promark):
     assert credit_breaches() == 1
     assert credit_breaches() == 0
     assert PenaltyCredit.objects.filter(clock=clock).count() == 1
+
+
+# --- Following up breaches in batches ---------------------------------------------------------
+
+
+def alert_for(clock):
+    from sla.models import SlaAlert
+
+    return SlaAlert.objects.create(tenant=clock.tenant, clock=clock, kind="breach", fired_at=NOW)
+
+
+@pytest.mark.django_db
+def test_one_batch_prices_a_customers_breaches_in_order_up_to_the_cap(promark):
+    from billing.services import penalty_credits_for_alerts
+
+    monthly_price(promark["plan"], "10000.00")  # 5 % = 500 a breach, cap 20 % = 2,000
+    contact = promark["contact"]
+    clocks = [breached(contact, breach_at=NOW + dt.timedelta(minutes=m)) for m in range(6)]
+    alerts = [alert_for(clock) for clock in reversed(clocks)]  # alert order is not breach order
+
+    assert penalty_credits_for_alerts(alert_ids=[a.pk for a in alerts], at=NOW) == 6
+
+    by_breach = [PenaltyCredit.objects.get(clock=clock) for clock in clocks]
+    assert [c.amount for c in by_breach] == [Decimal(x) for x in ("500.00",) * 4 + ("0.00",) * 2]
+    assert [c.reason for c in by_breach[4:]] == ["cap reached", "cap reached"]
+
+
+@pytest.mark.django_db
+def test_every_breach_is_followed_up_once_whether_it_earns_a_credit_or_not(promark):
+    from billing.services import penalty_credits_for_alerts, penalty_credits_for_recent_breaches
+
+    monthly_price(promark["plan"], "10000.00")
+    earns = alert_for(breached(promark["contact"]))
+    standard = alert_for(breached(promark["standard_contact"]))  # Standard: no credits
+    uncovered = alert_for(breached(promark["contact"], metric="solution_started"))
+
+    ids = [earns.pk, standard.pk, uncovered.pk]
+    assert penalty_credits_for_alerts(alert_ids=ids, at=NOW) == 1
+    for alert in (earns, standard, uncovered):
+        alert.refresh_from_db()
+        assert alert.followed_up_at == NOW
+    # Nothing is decided twice: not by a redelivered task, not by the catch-up.
+    assert penalty_credits_for_alerts(alert_ids=ids, at=NOW) == 0
+    assert penalty_credits_for_recent_breaches(now=NOW) == 0
+    assert PenaltyCredit.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_catch_up_follows_up_breaches_whose_task_never_ran_old_ones_too(promark):
+    from billing.services import penalty_credits_for_recent_breaches
+
+    monthly_price(promark["plan"], "10000.00")
+    old = alert_for(breached(promark["contact"]))
+    old.fired_at = NOW - dt.timedelta(days=9)  # e.g. Redis was down for a long weekend
+    old.save()
+    assert penalty_credits_for_recent_breaches(now=NOW) == 1
+    old.refresh_from_db()
+    assert old.followed_up_at == NOW
+
+
+@pytest.mark.django_db
+def test_crediting_many_breaches_costs_the_same_queries_as_a_few(promark):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billing.services import penalty_credits_for_alerts
+
+    monthly_price(promark["plan"], "10000.00")
+
+    def queries(contacts):
+        alerts = [alert_for(breached(contact)) for contact in contacts]
+        with CaptureQueriesContext(connection) as captured:
+            penalty_credits_for_alerts(alert_ids=[a.pk for a in alerts], at=NOW)
+        return len(captured)
+
+    few = queries([promark["contact"], promark["other_contact"]])
+    many = queries([promark["contact"], promark["other_contact"], promark["standard_contact"]] * 5)
+    assert few == many <= 15

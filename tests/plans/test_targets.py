@@ -238,6 +238,53 @@ def test_mobilise_phone_support_comes_from_the_add_on(load_pack):
 
 
 @pytest.mark.django_db
+def test_entitlements_of_many_customers_are_read_in_three_queries_with_the_same_answers(
+    load_pack, django_assert_num_queries
+):
+    """The SLA sweep and billing ask for a hundred customers at once."""
+    from plans.models import Plan
+    from plans.selectors import entitlements_many
+    from plans.services import subscription_create
+
+    promark, mobilise = load_pack("promark"), load_pack("mobilise")
+    june, april = dt.datetime(2026, 6, 1, tzinfo=UTC), dt.datetime(2026, 4, 1, tzinfo=UTC)
+    with_phone = customer_on(mobilise, "standard")
+    subscription_addon_add(
+        subscription=with_phone.subscriptions.get(),
+        addon=AddOn.objects.get(tenant=mobilise, key="phone_support"),
+        starts_on=dt.date(2026, 5, 1),
+        quantity=1,
+    )
+    moved = customer_on(promark, "standard", starts_on=dt.date(2025, 1, 1))
+    moved.subscriptions.update(ends_on=dt.date(2026, 4, 30))
+    subscription_create(
+        organization=moved,
+        plan=Plan.objects.get(tenant=promark, key="premium"),
+        starts_on=dt.date(2026, 5, 1),
+    )
+    wanted = [
+        (customer_on(promark, "premium"), june),
+        (with_phone, june),
+        (with_phone, april),
+        (moved, april),
+        (moved, june),
+        (OrganizationFactory(tenant=promark), june),
+    ]
+    for customer, _at in wanted:
+        customer.refresh_from_db()  # tenants not loaded: one query for all of them
+    with django_assert_num_queries(4):
+        many = entitlements_many(wanted=wanted)
+    for customer, at in wanted:
+        one = entitlements_for(customer=customer, at=at)
+        key = (customer.pk, at.date())
+        assert many[key].modes == one.modes and many[key].plan == one.plan, customer
+    assert many[(moved.pk, april.date())].plan.key == "standard"
+    assert many[(moved.pk, june.date())].plan.key == "premium"
+    assert many[(with_phone.pk, june.date())].included("phone_support")
+    assert not many[(with_phone.pk, april.date())].has("phone_support")
+
+
+@pytest.mark.django_db
 def test_overlapping_subscriptions_are_refused(load_pack):
     from django.core.exceptions import ValidationError
 

@@ -12,66 +12,18 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
-from plans.models import CaseType, Plan, SeverityLevel
 from plans.policy import policy_pack_load
-from plans.services import subscription_create
 from sla.models import AlertKind, ClockState, SlaAlert, SweepRun
 from sla.sweep import SWEEP_RUNS_KEPT, sla_sweep, sla_sweep_dispatch
 from sla.tasks import fire_due
 from sla.tasks import sweep as sweep_task
 from supportdesk.models import Role
-from tests.factories import ContactFactory, OrganizationFactory, UserFactory
+from tests.factories import UserFactory
 from tests.plans.conftest import read_pack
+from tests.sla.conftest import cest, file_case
 from tickets.models import CaseEvent, EventKind, Notification
 from tickets.selectors import case_state, queue, queue_counters
-from tickets.services import case_assign, case_file, case_reply, case_transition
-
-UTC = dt.UTC
-
-
-def cest(day, hour, minute=0, second=0):
-    """14 April 2026 is a Tuesday; Copenhagen summer time is UTC+2."""
-    return dt.datetime(2026, 4, day, hour - 2, minute, second, tzinfo=UTC)
-
-
-@pytest.fixture
-def promark(db):
-    tenant = policy_pack_load(document=read_pack("promark")).tenant
-    manager = UserFactory(tenant=tenant, role=Role.ACCOUNT_MANAGER)
-    organization = OrganizationFactory(tenant=tenant, name="Premium Kunde A/S")
-    organization.account_manager = manager
-    organization.save()
-    subscription_create(
-        organization=organization,
-        plan=Plan.objects.get(tenant=tenant, key="premium"),
-        starts_on=dt.date(2025, 1, 1),
-    )
-    return {
-        "tenant": tenant,
-        "org": organization,
-        "contact": ContactFactory(organization=organization).user,
-        "agent": UserFactory(tenant=tenant, role=Role.AGENT),
-        "on_duty": UserFactory(tenant=tenant, role=Role.AGENT, on_duty=True),
-        "off_duty": UserFactory(tenant=tenant, role=Role.AGENT),
-        "manager": manager,
-        "severity": SeverityLevel.objects.get(tenant=tenant, key="1"),
-        "incident": CaseType.objects.get(tenant=tenant, key="incident"),
-    }
-
-
-def file_case(world, *, assign=True):
-    case = case_file(
-        actor=world["contact"],
-        organization=world["org"],
-        requester=world["contact"],
-        severity=world["severity"],
-        case_type=world["incident"],
-        subject="Invoices do not print",
-        description="The print button does nothing.",
-    )
-    if assign:
-        case = case_assign(case=case, assignee=world["agent"], actor=world["agent"])
-    return case
+from tickets.services import case_reply, case_transition
 
 
 def alerts(case, kind=None):
@@ -84,17 +36,6 @@ def told(kind):
     return sorted(
         Notification.objects.filter(kind=kind).values_list("recipient__email", "dedupe_key")
     )
-
-
-@pytest.fixture
-def filed(promark):
-    """A case filed Tue 14 Apr 10:00 and assigned; response due 11:00, warning at 10:45."""
-    with time_machine.travel(cest(14, 10), tick=False):
-        case = file_case(promark)
-    response = case.clocks.get(metric="response")
-    assert response.warn_at == cest(14, 10, 45)
-    assert response.due_at == response.breach_at == cest(14, 11)
-    return case
 
 
 def test_warning_fires_once_when_the_share_has_elapsed(promark, filed):

@@ -145,6 +145,50 @@ def test_a_breach_escalates_once_and_opens_the_task_force(promark):
 
 
 @pytest.mark.django_db
+def test_one_sweep_escalates_each_breached_case_of_a_mixed_batch_as_its_plan_says(
+    promark, synerity
+):
+    """Premium (task force, SDM), Standard (nothing) and Synerity Gold (whose pack escalates
+    to the platform vendor on request only, not on a breach), breached at once and fired in
+    one batch: each gets exactly what its own plan says."""
+    premium = [file(promark, "premium", "1") for _ in range(2)]
+    standard = file(promark, "standard", "1")
+    gold = file(synerity, "gold", "urgent")
+    cases = [*premium, standard, gold]
+    latest = max(SlaClock.objects.filter(case__in=cases).values_list("breach_at", flat=True))
+
+    sla_sweep(now=latest + dt.timedelta(seconds=1))
+
+    escalations = {e.case_id: e for e in Escalation.objects.filter(case__in=cases)}
+    assert set(escalations) == {premium[0].pk, premium[1].pk}
+    for case in premium:
+        assert escalations[case.pk].actions == [
+            "notify_service_delivery_manager",
+            "open_task_force",
+        ]
+        assert SlaClock.objects.filter(case=case, metric="task_force").count() == 1
+    assert SlaClock.objects.get(case=gold, metric="response").state == ClockState.BREACHED
+    assert not SlaClock.objects.filter(case__in=[standard, gold], metric="task_force").exists()
+    # The SDM hears of each Premium escalation once.
+    told = Notification.objects.filter(recipient=promark["manager"], kind="escalated")
+    assert sorted(told.values_list("case_id", flat=True)) == sorted(c.pk for c in premium)
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_breach_escalation_of_a_case(promark):
+    from django.db import IntegrityError, transaction
+
+    case = file(promark, "premium", "1")
+    response = SlaClock.objects.get(case=case, metric="response")
+    sla_sweep(now=response.breach_at + dt.timedelta(seconds=1))
+    first = Escalation.objects.get(case=case, trigger="breach")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Escalation.objects.create(
+            tenant=first.tenant, case=case, trigger="breach", level=2, created_at=NOW
+        )
+
+
+@pytest.mark.django_db
 def test_standard_gets_no_escalation(promark):
     case = file(promark, "standard", "1")
     with pytest.raises(ValidationError, match="does not include escalation"):

@@ -802,3 +802,119 @@ def test_the_agent_case_page_records_who_was_told(client, tenant_a):
     html = client.get(f"/queue/cases/{case.number}/").content.decode()
     assert 'data-testid="sent-notifications"' in html
     assert str(case.requester) in html
+
+
+# --- Many at once (the SLA sweep's way) -------------------------------------------------------
+
+
+def notices_for(users, key, case=None):
+    return [
+        service.Notice(
+            recipient=user, kind=NotificationKind.ESCALATED, dedupe_key=key, case=case, at=NOW
+        )
+        for user in users
+    ]
+
+
+def test_notify_many_writes_each_recipient_once_in_their_language_and_choice(world):
+    case = file(world)
+    Notification.objects.all().delete()
+    service.notification_preference_set(user=world["agent2"], kind="escalated", email=False)
+    people = [world["agent"], world["agent2"], world["manager"]]
+    rows = service.notify_many(
+        notices=notices_for(people, "batch:1", case)
+        + notices_for([world["agent"]], "batch:1", case)
+    )
+    assert len(rows) == 4 and rows[0].pk == rows[3].pk  # the same person and key: one row
+    assert Notification.objects.filter(dedupe_key="batch:1").count() == 3
+    by_user = {row.recipient_id: row for row in rows}
+    assert by_user[world["agent2"].pk].email_status == EmailStatus.MUTED
+    assert by_user[world["agent"].pk].email_status == EmailStatus.PENDING
+    again = service.notify_many(notices=notices_for(people, "batch:1", case))
+    assert [row.pk for row in again] == [row.pk for row in rows[:3]]  # nothing new
+
+
+def test_notify_many_costs_the_same_queries_for_two_people_as_for_twenty(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = file(world)
+    crowd = [UserFactory(tenant=world["tenant"], role=Role.AGENT) for _ in range(20)]
+
+    def queries(users, key):
+        with CaptureQueriesContext(connection) as captured:
+            service.notify_many(notices=notices_for(users, key, case))
+        return len(captured)
+
+    assert queries(crowd[:2], "few") == queries(crowd, "many") <= 5
+
+
+def test_a_row_written_meanwhile_by_another_transaction_is_kept_not_duplicated(world):
+    """The (recipient, dedupe key) constraint decides, as `get_or_create` would."""
+    case = file(world)
+    people = [world["agent"], world["manager"]]
+    theirs = {}
+
+    def written_meanwhile(notices):
+        found = {}
+        theirs["row"] = NotificationFactory(
+            tenant=world["tenant"], recipient=world["agent"], dedupe_key="race", case=case
+        )
+        return found
+
+    with mock.patch.object(service, "_existing", written_meanwhile):
+        rows = service.notify_many(notices=notices_for(people, "race", case))
+    assert rows[0].pk == theirs["row"].pk
+    assert Notification.objects.filter(dedupe_key="race").count() == 2
+
+
+def test_commit_queues_one_task_per_batch_of_mails(world, django_capture_on_commit_callbacks):
+    from tickets.tasks import deliver_notifications
+
+    case = file(world)
+    crowd = [UserFactory(tenant=world["tenant"], role=Role.AGENT) for _ in range(3)]
+    with (
+        mock.patch.object(deliver_notifications, "apply_async") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        rows = service.notify_many(notices=notices_for(crowd, "crowd", case))
+    queued.assert_called_once()
+    assert queued.call_args.kwargs["args"] == [[row.pk for row in rows]]
+
+
+def test_a_batch_of_mails_shares_one_connection_and_hands_failures_to_retries(world, settings):
+    from tickets.tasks import deliver_notifications
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    case = file(world)
+    crowd = [UserFactory(tenant=world["tenant"], role=Role.AGENT) for _ in range(3)]
+    rows = service.notify_many(notices=notices_for(crowd, "crowd", case))
+    from django.core.mail.backends.locmem import EmailBackend
+
+    opened = []
+    real_open = EmailBackend.open
+
+    def counting_open(self):
+        opened.append(self)
+        return real_open(self)
+
+    refused = rows[1]
+    real_message = service._email_message
+
+    def message(notification):
+        built = real_message(notification)
+        if notification.pk == refused.pk:
+            built.send = mock.Mock(side_effect=smtplib.SMTPServerDisconnected("gone"))
+        return built
+
+    with (
+        mock.patch.object(EmailBackend, "open", counting_open),
+        mock.patch.object(service, "_email_message", message),
+        mock.patch.object(deliver_notification, "apply_async") as retried,
+    ):
+        assert deliver_notifications([row.pk for row in rows]) == {"sent": 2, "retry": 1}
+    assert len(opened) == 1  # one connection for the batch
+    assert len(mail.outbox) == 2
+    retried.assert_called_once_with(args=[refused.pk], countdown=120)
+    refused.refresh_from_db()
+    assert refused.email_status == EmailStatus.PENDING and refused.attempts == 1
