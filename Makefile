@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format install messages browsers check-deploy docker clean bench
+.PHONY: run test lint format install messages browsers check-deploy docker clean bench bench-sweep
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ browsers:
 
 bench: $(STAMP)
 	$(BIN)/python bench/calendar.py
+
+# The SLA sweep and a burst of 10,000 breaches (bench/README.md). Needs DATABASE_URL (a
+# scratch PostgreSQL database it may fill) and REDIS_URL (a Redis database it may empty).
+bench-sweep: $(STAMP)
+	$(BIN)/python -m bench.sweep
 
 check-deploy: $(STAMP)
 	SUPPORTDESK_PROFILE=production SECRET_KEY=$$(head -c 64 /dev/urandom | base64 | tr -d '\n/+=') \

@@ -399,11 +399,7 @@ def _share_tenant(notice: Notice) -> None:
     """The recipient's tenant is the case's (checked): hand it over, so that reading the
     recipient's language and zone costs no query per recipient."""
     case, recipient = notice.case, notice.recipient
-    if (
-        case is not None
-        and Case.tenant.is_cached(case)
-        and not User.tenant.is_cached(recipient)
-    ):
+    if case is not None and Case.tenant.is_cached(case) and not User.tenant.is_cached(recipient):
         recipient.tenant = case.tenant
 
 

@@ -402,6 +402,18 @@ def assert_exactly_once(clock) -> None:
     assert keys and len(keys) == len(set(keys))
 
 
+def killed_in(start_worker, queue, tmp_path, where: str):
+    """A worker that pauses inside the `where` transaction ("breach" or "credit") fires a
+    batch and is SIGKILLed there; returns the `fire_due` message it was running."""
+    marker = tmp_path / "paused"
+    doomed = start_worker(TEST_PAUSE_IN=where, TEST_PAUSE_MARKER=str(marker))
+    message = fire_due.apply_async(kwargs={"kind": "breach"}, queue=queue)
+    wait_for(marker.exists, 60, f"the worker to pause inside the {where} transaction", doomed)
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.process.wait(timeout=10)
+    return message
+
+
 # --- the tests --------------------------------------------------------------------------------
 
 
@@ -439,13 +451,7 @@ def test_a_worker_killed_mid_breach_gives_one_alert_and_one_credit_after_redeliv
     world, desk_broker, start_worker, queue, tmp_path
 ):
     clock = breached_due(world)
-    marker = tmp_path / "paused"
-    doomed = start_worker(TEST_PAUSE_IN="breach", TEST_PAUSE_MARKER=str(marker))
-    message = fire_due.apply_async(kwargs={"kind": "breach"}, queue=queue)
-
-    wait_for(marker.exists, 60, "the batch to reach the pause inside the breach", doomed)
-    os.kill(doomed.pid, signal.SIGKILL)
-    doomed.process.wait(timeout=10)
+    message = killed_in(start_worker, queue, tmp_path, "breach")
     # The transaction died with the worker: no alert, the clock still running.
     clock.refresh_from_db()
     assert breach_alerts(clock) == 0 and clock.state == ClockState.RUNNING
@@ -471,13 +477,7 @@ def test_a_worker_killed_mid_credit_gives_one_credit_after_redelivery(
     world, desk_broker, start_worker, queue, tmp_path
 ):
     clock = breached_due(world)
-    marker = tmp_path / "paused"
-    doomed = start_worker(TEST_PAUSE_IN="credit", TEST_PAUSE_MARKER=str(marker))
-    fire_due.apply_async(kwargs={"kind": "breach"}, queue=queue)
-
-    wait_for(marker.exists, 60, "the credit decision to reach its pause", doomed)
-    os.kill(doomed.pid, signal.SIGKILL)
-    doomed.process.wait(timeout=10)
+    killed_in(start_worker, queue, tmp_path, "credit")
     # The breach committed before; the credit died with the worker.
     assert breach_alerts(clock) == 1 and credits(clock) == 0
     alert = SlaAlert.objects.get(clock=clock, kind=AlertKind.BREACH)
