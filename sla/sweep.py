@@ -92,7 +92,13 @@ def sla_sweep_dispatch(*, now: datetime, enqueue: Callable[[str], object]) -> Sw
     )
     SweepRun.objects.filter(started_at__lt=now - SWEEP_RUNS_KEPT).delete()
     if batches:
-        logger.info("SLA sweep at %s: %s batches for %s", now, batches, counts)
+        logger.info(
+            "SLA sweep at %s: %s breaches and %s warnings due, %s batches queued",
+            now,
+            run.breaches_due,
+            run.warnings_due,
+            batches,
+        )
     return run
 
 

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import formats, timezone, translation
@@ -59,6 +59,10 @@ DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 SWEEP_GRACE = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
 SWEEP_BATCH = 200
+# A person with this many SLA alerts waiting for the mail gets them in one digest e-mail.
+DIGEST_AT = 5
+DIGEST_MAX = 500  # alerts one digest lists at most; the rest go in the next
+SLA_KINDS = (NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACH)
 DUE_FORMAT = "D j M H:i"  # "Tue 14 Apr 10:00", weekday and month in the reader's language
 
 CASE_WORKERS = (Role.AGENT, Role.TENANT_ADMIN)
@@ -788,11 +792,79 @@ def notification_deliver(*, notification_id: int, connection=None) -> Delivery:
     return delivery
 
 
+def _digest_message(recipient: User, rows: Sequence[Notification]) -> EmailMultiAlternatives:
+    with (
+        translation.override(recipient.effective_language),
+        timezone.override(recipient.effective_timezone),
+    ):
+        breaches = sum(1 for row in rows if row.kind == NotificationKind.SLA_BREACH)
+        context = {
+            "total": len(rows),
+            "breaches": breaches,
+            "warnings": len(rows) - breaches,
+            "lines": [(row.body.strip().splitlines()[0], absolute_url(row.link)) for row in rows],
+        }
+        subject = render_to_string("email/sla_digest_subject.txt", context)
+        body = render_to_string("email/sla_digest_body.txt", context).strip()
+        footer = render_to_string(
+            "email/footer.txt", {"notification": None, "preferences_url": preferences_url()}
+        ).strip()
+    return EmailMultiAlternatives(
+        subject=" ".join(subject.split())[:255],
+        body=f"{body}\n\n-- \n{footer}\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.email],
+        headers={
+            "Message-ID": f"<sla-digest-{rows[0].pk}-{len(rows)}@{mail_domain()}>",
+            "Auto-Submitted": "auto-generated",
+            "List-Unsubscribe": f"<{preferences_url()}>",
+        },
+    )
+
+
+def _deliver_digest(*, recipient_id: int, connection) -> list[int]:
+    """All of one person's pending SLA alerts in one e-mail, when there are `DIGEST_AT` or
+    more: the rows are locked (`SKIP LOCKED`), mailed together and marked sent in one
+    transaction. Returns the rows it sent; none when below the threshold or when the mail
+    server refuses (they are then sent one by one, each with its own retry)."""
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .filter(recipient_id=recipient_id, email_status=EmailStatus.PENDING)
+            .filter(kind__in=SLA_KINDS)
+            .order_by("created_at", "pk")[:DIGEST_MAX]
+        )
+        if len(rows) < DIGEST_AT:
+            return []
+        message = _digest_message(rows[0].recipient, rows)
+        if connection is not None:
+            message.connection = connection
+        try:
+            message.send()
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.warning("SLA digest for user %s not sent: %s", recipient_id, exc)
+            return []
+        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
+            email_status=EmailStatus.SENT,
+            emailed_at=timezone.now(),
+            next_attempt_at=None,
+            last_error="",
+            attempts=F("attempts") + 1,
+        )
+    return [row.pk for row in rows]
+
+
 def notifications_deliver(*, notification_ids: Sequence[int]) -> dict[int, Delivery]:
     """Send several pending e-mails over one connection to the mail server, each marked
     in its own transaction (a crash half-way loses no state: what was sent is marked,
     the rest is still pending). Should the server not answer, each message records its
-    own error and retry, as `notification_deliver` does alone."""
+    own error and retry, as `notification_deliver` does alone.
+
+    A person with `DIGEST_AT` or more SLA alerts waiting gets them in one digest e-mail
+    (an on-duty agent must not receive a thousand mails when a thousand clocks breach
+    together); their in-app notifications stay one per alert.
+    """
     connection = get_connection()
     try:
         connection.open()
@@ -800,10 +872,24 @@ def notifications_deliver(*, notification_ids: Sequence[int]) -> dict[int, Deliv
         logger.warning("Mail server unavailable, sending one by one: %s", exc)
         connection = None
     try:
-        return {
-            pk: notification_deliver(notification_id=pk, connection=connection)
-            for pk in notification_ids
-        }
+        outcomes: dict[int, Delivery] = {}
+        wanted = set(notification_ids)
+        storm = (
+            Notification.objects.filter(
+                pk__in=notification_ids, email_status=EmailStatus.PENDING, kind__in=SLA_KINDS
+            )
+            .order_by()
+            .values_list("recipient_id", flat=True)
+            .distinct()
+        )
+        for recipient_id in sorted(storm):
+            for pk in _deliver_digest(recipient_id=recipient_id, connection=connection):
+                if pk in wanted:
+                    outcomes[pk] = Delivery("sent")
+        for pk in notification_ids:
+            if pk not in outcomes:
+                outcomes[pk] = notification_deliver(notification_id=pk, connection=connection)
+        return outcomes
     finally:
         if connection is not None:
             connection.close()

@@ -918,3 +918,75 @@ def test_a_batch_of_mails_shares_one_connection_and_hands_failures_to_retries(wo
     retried.assert_called_once_with(args=[refused.pk], countdown=120)
     refused.refresh_from_db()
     assert refused.email_status == EmailStatus.PENDING and refused.attempts == 1
+
+
+def test_a_burst_of_sla_alerts_reaches_a_person_as_one_digest_in_their_language(world, settings):
+    """Five or more SLA alerts waiting for one person: one e-mail listing them all; every
+    alert is still in the app and marked mailed. Fewer: one e-mail each."""
+    from tickets.tasks import deliver_notifications
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    danish = UserFactory(tenant=world["tenant"], role=Role.AGENT, language="da")
+    cases = [file(world) for _ in range(6)]
+    Notification.objects.all().delete()
+    rows = []
+    for index, case in enumerate(cases):
+        kind = "sla_breach" if index < 5 else "sla_warning"
+        for user in (danish, world["agent"]) if index < 2 else (danish,):
+            rows.append(
+                service.notify(
+                    recipient=user, kind=kind, dedupe_key=f"sla-{kind}:{index}", case=case, at=NOW
+                )
+            )
+    mail.outbox.clear()
+
+    outcomes = deliver_notifications([row.pk for row in rows])
+
+    assert outcomes == {"sent": len(rows)}
+    digests = [m for m in mail.outbox if m.to == [danish.email]]
+    assert len(digests) == 1  # six alerts, one e-mail
+    digest = digests[0]
+    with translation.override("da"):
+        assert digest.subject == (
+            translation.ngettext(
+                "SLA alerts: %(counter)s breach", "SLA alerts: %(counter)s breaches", 5
+            )
+            % {"counter": 5}
+            + ", "
+            + translation.ngettext("%(counter)s warning", "%(counter)s warnings", 1)
+            % {"counter": 1}
+        )
+    for case in cases:
+        assert case.number in digest.body and f"/queue/cases/{case.number}/" in digest.body
+    assert digest.extra_headers["Auto-Submitted"] == "auto-generated"
+    # Two alerts for the other agent: below the threshold, one mail each.
+    assert len([m for m in mail.outbox if m.to == [world["agent"].email]]) == 2
+    assert set(Notification.objects.values_list("email_status", flat=True)) == {EmailStatus.SENT}
+    assert Notification.objects.filter(recipient=danish, in_app=True).count() == 6
+
+
+def test_a_digest_the_mail_server_refuses_falls_back_to_one_mail_each(world, settings):
+    from tickets.tasks import deliver_notifications
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    case = file(world)
+    Notification.objects.all().delete()
+    rows = [
+        service.notify(
+            recipient=world["agent"], kind="sla_breach", dedupe_key=f"k{i}", case=case, at=NOW
+        )
+        for i in range(5)
+    ]
+    mail.outbox.clear()
+    refused = mock.Mock(side_effect=smtplib.SMTPServerDisconnected("digest too big"))
+    real = service._digest_message
+
+    def refusing(recipient, digest_rows):
+        message = real(recipient, digest_rows)
+        message.send = refused
+        return message
+
+    with mock.patch.object(service, "_digest_message", refusing):
+        assert deliver_notifications([row.pk for row in rows]) == {"sent": 5}
+    refused.assert_called_once()
+    assert len(mail.outbox) == 5  # one each, as without a digest
