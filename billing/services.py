@@ -192,9 +192,8 @@ def penalty_credits_create(*, clocks: Sequence[SlaClock], at: dt.datetime) -> li
     for d in sorted(due, key=lambda d: (_breach_instant(d.clock, at), d.clock.pk)):
         key = (d.organization_id, d.month, d.currency)
         amount, status, reason = _price(
-            rule=d.rule, fee=_fee(fees, d), used=used.get(key, Decimal(0)),
-            currency=d.currency,
-        )  # fmt: skip
+            rule=d.rule, fee=_fee(fees, d), used=used.get(key, Decimal(0)), currency=d.currency
+        )
         if status == CreditStatus.OPEN:
             used[key] = used.get(key, Decimal(0)) + amount
         case = d.clock.case

@@ -310,8 +310,9 @@ def _fire_one_by_one(kind: str, case_ids: Sequence[int], now: datetime) -> Fired
         except RETRYABLE:
             raise
         except Exception as error:
-            logger.exception("SLA %s for case %s failed; retried in %s", kind, case_id,
-                             RETRY_FAILED_AFTER)  # fmt: skip
+            logger.exception(
+                "SLA %s for case %s failed; retried in %s", kind, case_id, RETRY_FAILED_AFTER
+            )
             _mark_failed(kind, case_id, now, error)
             failed += 1
     return Fired(alerts=alerts, cases=cases, failed=failed)
@@ -364,14 +365,14 @@ def alerts_drain(
     return Fired(alerts=alerts, cases=cases, failed=failed)
 
 
-def breach_record(*, clock: SlaClock, at: datetime) -> SlaAlert | None:
+def breach_record(*, clock: SlaClock, case: Case, at: datetime) -> SlaAlert | None:
     """A clock stopped past its target before the sweep fired its breach (an answer a few
     seconds after `breach_at`): record the breach as the sweep would have, in the caller's
-    transaction, which holds the case lock. One definition of a breach everywhere; the
-    penalty credit follows the same way."""
+    transaction, which holds the lock of `case` (the caller's own object, so that what the
+    escalation changes on it, `escalated_at`, is what the caller holds too). One definition
+    of a breach everywhere; the penalty credit follows the same way."""
     if SlaAlert.objects.filter(clock=clock, kind=AlertKind.BREACH).exists():
         return None
-    case = Case.objects.select_related(*CASE_RELATED).get(pk=clock.case_id)
     case.organization.tenant = case.tenant
     clock.case = case
     alert = SlaAlert.objects.create(

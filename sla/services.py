@@ -153,7 +153,7 @@ def clock_stop(*, case, metric: str, at: datetime) -> SlaClock | None:
     if breached_now:  # late, and before the sweep noticed: the same breach as the sweep's
         from .alerts import breach_record
 
-        breach_record(clock=clock, at=at)
+        breach_record(clock=clock, case=case, at=at)
     return clock
 
 

@@ -41,9 +41,12 @@ def enqueue(
     """Send `task` now; False (and a warning naming `what`) when the broker is down."""
     try:
         task.apply_async(
-            args=list(args), kwargs=dict(kwargs or {}), retry=True, retry_policy=QUICK_RETRY,
+            args=list(args),
+            kwargs=dict(kwargs or {}),
+            retry=True,
+            retry_policy=QUICK_RETRY,
             **options,
-        )  # fmt: skip
+        )
     except broker_errors() as exc:
         logger.warning("Broker unavailable; %s waits for the catch-up task: %s", what, exc)
         return False

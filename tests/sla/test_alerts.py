@@ -24,7 +24,7 @@ from sla.models import AlertKind, ClockState, SlaAlert, SlaClock
 from sla.sweep import sla_sweep
 from tests.sla.conftest import cest, file_case
 from tickets.models import CaseEvent, Escalation, EventKind, Notification
-from tickets.services import case_reclassify, case_reply
+from tickets.services import case_reclassify, case_reply, case_transition
 
 BREACH = AlertKind.BREACH
 
@@ -242,3 +242,20 @@ def test_a_case_an_agent_is_editing_is_left_for_the_next_claim_without_waiting(p
     assert not SlaAlert.objects.filter(clock__case=busy).exists()
     assert alerts_fire_due(kind=BREACH, now=cest(14, 12, 2)).alerts == 2  # released: fired
     assert SlaAlert.objects.filter(clock__case__in=[busy, free]).count() == 4
+
+
+@pytest.mark.django_db
+def test_a_late_resolution_escalates_and_the_case_keeps_its_escalation(promark, filed):
+    """Resolving stops every clock: a late one records its breach and escalates the case
+    inside the same transaction; nothing saved afterwards undoes `escalated_at`."""
+    with time_machine.travel(cest(14, 12, 30), tick=False):
+        case_transition(case=filed, to="resolved", actor=promark["agent"])
+    filed.refresh_from_db()
+    assert filed.status == "resolved"
+    assert filed.escalated_at == cest(14, 12, 30)
+    assert Escalation.objects.filter(case=filed, trigger="breach").count() == 1
+    breached = SlaAlert.objects.filter(clock__case=filed, kind=BREACH)
+    assert set(breached.values_list("clock__metric", flat=True)) == {
+        "response",
+        "solution_started",
+    }
