@@ -259,3 +259,48 @@ def test_a_late_resolution_escalates_and_the_case_keeps_its_escalation(promark, 
         "response",
         "solution_started",
     }
+
+
+@pytest.mark.django_db
+def test_a_batch_mixing_tenants_tells_each_tenants_people_of_their_own_cases_only(promark):
+    """One claim takes cases of several vendors; who hears of what stays inside each."""
+    from plans.models import CaseType
+    from plans.policy import policy_pack_load
+    from supportdesk.models import Role
+    from tests.factories import UserFactory
+    from tests.plans.conftest import read_pack
+    from tests.tickets.conftest import contact_in, subscribed
+    from tickets.services import case_file
+
+    synerity = policy_pack_load(document=read_pack("synerity")).tenant
+    watcher = UserFactory(tenant=synerity, role=Role.AGENT, on_duty=True)
+    manager = UserFactory(tenant=synerity, role=Role.ACCOUNT_MANAGER)
+    contact = contact_in(subscribed(synerity, "gold", account_manager=manager)).user
+    with time_machine.travel(cest(14, 10), tick=False):
+        theirs = case_file(
+            actor=contact,
+            organization=contact.contact.organization,
+            requester=contact,
+            severity=SeverityLevel.objects.get(tenant=synerity, key="urgent"),
+            case_type=CaseType.objects.get(tenant=synerity, key="incident"),
+            subject="Automation stopped",
+            description="No boards update",
+        )
+    (ours,) = filed_at_ten(promark, 1)
+    latest = max(
+        SlaClock.objects.filter(case__in=[ours, theirs]).values_list("breach_at", flat=True)
+    )
+
+    fired = alerts_fire_due(kind=BREACH, now=latest + dt.timedelta(seconds=1))
+
+    assert fired.cases == 2  # one batch, two tenants
+    told = Notification.objects.filter(kind="sla_breach")
+    assert set(told.filter(case=theirs).values_list("recipient", flat=True)) == {
+        watcher.pk,
+        manager.pk,
+    }
+    assert set(told.filter(case=ours).values_list("recipient", flat=True)) == {
+        promark[who].pk for who in ("agent", "on_duty", "manager")
+    }
+    for row in told.select_related("recipient", "case"):
+        assert row.tenant_id == row.case.tenant_id == row.recipient.tenant_id
