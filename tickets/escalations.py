@@ -42,7 +42,6 @@ from plans.selectors import (
     always_open_calendar,
     entitlements_many,
     policy_for,
-    subscription_active,
     subscriptions_active,
 )
 from sla.clocks import schedule
@@ -77,9 +76,8 @@ CUSTOMER_RIGHTS = ("escalation_right", "platform_vendor_escalation")
 
 
 def plan_at_filing(*, case: Case) -> Plan | None:
-    on = timezone.localtime(case.filed_at, timezone=_zone(case)).date()
-    subscription = subscription_active(customer=case.organization, on=on)
-    return subscription.plan if subscription is not None else None
+    """The plan subscribed on the case's local filing date (as for its clocks)."""
+    return _plans_at_filing([case])[case.pk]
 
 
 def case_kind(case: Case) -> str:
