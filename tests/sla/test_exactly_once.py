@@ -414,6 +414,19 @@ def killed_in(start_worker, queue, tmp_path, where: str):
     return message
 
 
+def rescued(start_worker):
+    """A worker with a 2 s visibility timeout: it restores the dead worker's unacknowledged
+    message and runs it; returns once the credit decision has run."""
+    rescuer = start_worker(TEST_VISIBILITY_TIMEOUT="2")
+    wait_for(
+        lambda: rescuer.succeeded("billing.tasks.credit_breaches_for") == 1,
+        45,
+        "the redelivered message and the credit decision",
+        rescuer,
+    )
+    return rescuer
+
+
 # --- the tests --------------------------------------------------------------------------------
 
 
@@ -460,13 +473,7 @@ def test_a_worker_killed_mid_breach_gives_one_alert_and_one_credit_after_redeliv
     # acks_late: the message was never acknowledged. A worker with a short visibility
     # timeout restores it to the queue and runs it again (production: after an hour, or
     # the beat's next sweep 30 s later, whichever comes first).
-    rescuer = start_worker(TEST_VISIBILITY_TIMEOUT="2")
-    wait_for(
-        lambda: rescuer.succeeded("billing.tasks.credit_breaches_for") == 1,
-        45,
-        "the redelivery and the credit it queued",
-        rescuer,
-    )
+    rescuer = rescued(start_worker)
     assert f"sla.tasks.fire_due[{message.id}] succeeded" in rescuer.text()  # the same message
     assert fired_by(rescuer) == 1
     assert_clean(rescuer)
@@ -483,13 +490,7 @@ def test_a_worker_killed_mid_credit_gives_one_credit_after_redelivery(
     alert = SlaAlert.objects.get(clock=clock, kind=AlertKind.BREACH)
     assert alert.followed_up_at is None
 
-    rescuer = start_worker(TEST_VISIBILITY_TIMEOUT="2")
-    wait_for(
-        lambda: rescuer.succeeded("billing.tasks.credit_breaches_for") == 1,
-        45,
-        "the credit decision redelivered",
-        rescuer,
-    )
+    rescuer = rescued(start_worker)
     credit_breaches.apply_async(queue=queue)  # the catch-up finds nothing left to do
     wait_for(lambda: rescuer.succeeded("billing.tasks.credit_breaches") == 1, 30, "catch-up")
     assert_clean(rescuer)
