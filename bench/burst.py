@@ -94,8 +94,8 @@ def _templates(tenants, now: datetime):
     from plans.models import CaseType, Contact, ContactRole
     from plans.selectors import severity_list
     from supportdesk.models import Role, User
+    from tickets.cases.services import case_file
     from tickets.models import Case, Channel
-    from tickets.services import case_file
 
     templates = list(Case.objects.filter(number__contains=f"-{PREFIX}-T"))
     if templates:

@@ -17,7 +17,7 @@ from supportdesk.admin_site import (
 )
 from supportdesk.models import User
 from supportdesk.services import contact_user_create
-from tickets.services import clocks_resync_for_customer
+from tickets.cases.services import clocks_resync_for_customer
 
 from .models import (
     AddOn,

@@ -48,9 +48,9 @@ from django.utils.translation import gettext as _
 from plans.selectors import entitlements_many
 from plans.wording import metric_label
 from supportdesk.models import Role, Tenant, User
-from tickets.escalations import escalations_on_breach
+from tickets.escalations.services import escalations_on_breach
 from tickets.models import Case, CaseEvent, EventKind, NotificationKind
-from tickets.notifications import Notice, notify_many
+from tickets.notifications.services import Notice, notify_many
 
 from .models import AlertKind, ClockState, SlaAlert, SlaClock
 from .signals import breaches_committed

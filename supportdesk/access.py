@@ -8,7 +8,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
-from .models import Role
+from supportdesk.models import Role
 
 
 def roles_required(*roles: Iterable[str]) -> Callable:

@@ -3,7 +3,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 
-from .selectors import user_home_url
+from supportdesk.selectors import user_home_url
 
 
 class DeskAccountAdapter(DefaultAccountAdapter):

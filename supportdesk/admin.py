@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .admin_site import TenantScopedAdmin, tenant_admin_site
-from .models import STAFF_ROLES, Role, Tenant, User, WorkerHeartbeat
+from supportdesk.admin_site import TenantScopedAdmin, tenant_admin_site
+from supportdesk.models import STAFF_ROLES, Role, Tenant, User, WorkerHeartbeat
 
 STAFF_ROLE_CHOICES = [(role.value, role.label) for role in Role if role in STAFF_ROLES]
 

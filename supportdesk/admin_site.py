@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from .models import Role, Tenant, User
+from supportdesk.models import Role, Tenant, User
 
 TENANT_FIELD = "tenant"
 

@@ -11,7 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .tenancy import TenantQuerySet
+from supportdesk.tenancy import TenantQuerySet
 
 LANGUAGE_CHOICES = [
     ("en", _("English")),

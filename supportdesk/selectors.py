@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from .models import Role, Tenant, User, WorkerHeartbeat
+from supportdesk.models import Role, Tenant, User, WorkerHeartbeat
 
 # Who works cases, and therefore who can be on duty: the SLA sweep (`sla.sweep.on_duty_agents`)
 # alerts on-duty users of exactly these roles, so the roster must not show anyone else.

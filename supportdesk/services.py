@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import STAFF_ROLES, Role, Tenant, User, WorkerHeartbeat
-from .selectors import CASE_WORKER_ROLES, duty_may_set
-from .tenancy import require_same_tenant
+from supportdesk.models import STAFF_ROLES, Role, Tenant, User, WorkerHeartbeat
+from supportdesk.selectors import CASE_WORKER_ROLES, duty_may_set
+from supportdesk.tenancy import require_same_tenant
 
 logger = logging.getLogger(__name__)
 

@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-ROOT_URLCONF = "supportdesk.urls"
+ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "supportdesk.wsgi.application"
 ASGI_APPLICATION = "supportdesk.asgi.application"
 

@@ -5,7 +5,7 @@ import socket
 
 from celery import shared_task
 
-from .services import heartbeat_record
+from supportdesk.services import heartbeat_record
 
 
 @shared_task(name="supportdesk.tasks.heartbeat", ignore_result=True)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from .models import Tenant
+    from supportdesk.models import Tenant
 
 
 class TenantQuerySet(models.QuerySet):

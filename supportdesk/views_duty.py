@@ -28,10 +28,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from .access import roles_required
-from .models import STAFF_ROLES, User
-from .selectors import case_worker_list, duty_may_set, duty_roster, duty_summary
-from .services import user_duty_set
+from supportdesk.access import roles_required
+from supportdesk.models import STAFF_ROLES, User
+from supportdesk.selectors import case_worker_list, duty_may_set, duty_roster, duty_summary
+from supportdesk.services import user_duty_set
 
 staff_required = roles_required(*STAFF_ROLES)
 

@@ -15,9 +15,8 @@ from django.utils import timezone
 from plans.models import CaseType, Contact, ContactRole
 from plans.selectors import severity_list
 from supportdesk.models import Role, Tenant, User
-
-from .models import Case, Channel
-from .services import case_assign, case_file, case_reply, case_transition
+from tickets.cases.services import case_assign, case_file, case_reply, case_transition
+from tickets.models import Case, Channel
 
 DEMO_STORIES = (
     # (hours ago, severity rank, subject, description, what the agent did)

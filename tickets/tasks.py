@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .notifications import (
+from tickets.notifications.services import (
     MAX_ATTEMPTS,
     notification_deliver,
     notifications_deliver,

@@ -7,18 +7,17 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from supportdesk import selectors
-from supportdesk.models import User
-from supportdesk.services import user_duty_set
-
-from .mixins import ScopedQuerysetMixin, django_errors_as_api
-from .permissions import IsCaseWorkerOrReadOnly
-from .serializers import (
+from supportdesk.api.mixins import ScopedQuerysetMixin, django_errors_as_api
+from supportdesk.api.permissions import IsCaseWorkerOrReadOnly
+from supportdesk.api.serializers import (
     DutySerializer,
     DutyUpdateSerializer,
     MeSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
+from supportdesk.models import User
+from supportdesk.services import user_duty_set
 
 
 class MeView(generics.RetrieveUpdateAPIView):

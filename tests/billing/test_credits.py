@@ -22,7 +22,7 @@ from tests.factories import PASSWORD, UserFactory
 from tests.factories_billing import credit_in
 from tests.plans.conftest import read_pack
 from tests.tickets.conftest import contact_in, subscribed
-from tickets.services import case_file
+from tickets.cases.services import case_file
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 MARCH = dt.date(2026, 3, 1)

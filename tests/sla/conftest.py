@@ -12,7 +12,7 @@ from plans.services import subscription_create
 from supportdesk.models import Role
 from tests.factories import ContactFactory, OrganizationFactory, UserFactory
 from tests.plans.conftest import read_pack
-from tickets.services import case_assign, case_file
+from tickets.cases.services import case_assign, case_file
 
 UTC = dt.UTC
 

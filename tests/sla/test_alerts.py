@@ -23,8 +23,8 @@ from sla.alerts import RETRY_FAILED_AFTER, alerts_drain, alerts_fire_due
 from sla.models import AlertKind, ClockState, SlaAlert, SlaClock
 from sla.sweep import sla_sweep
 from tests.sla.conftest import cest, file_case
+from tickets.cases.services import case_reclassify, case_reply, case_transition
 from tickets.models import CaseEvent, Escalation, EventKind, Notification
-from tickets.services import case_reclassify, case_reply, case_transition
 
 BREACH = AlertKind.BREACH
 
@@ -270,7 +270,7 @@ def test_a_batch_mixing_tenants_tells_each_tenants_people_of_their_own_cases_onl
     from tests.factories import UserFactory
     from tests.plans.conftest import read_pack
     from tests.tickets.conftest import contact_in, subscribed
-    from tickets.services import case_file
+    from tickets.cases.services import case_file
 
     synerity = policy_pack_load(document=read_pack("synerity")).tenant
     watcher = UserFactory(tenant=synerity, role=Role.AGENT, on_duty=True)

@@ -48,8 +48,8 @@ from supportdesk.models import Role
 from tests.factories import UserFactory
 from tests.plans.conftest import read_pack
 from tests.tickets.conftest import contact_in, subscribed
+from tickets.cases.services import case_file
 from tickets.models import EmailStatus, Notification
-from tickets.services import case_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = bool(os.environ.get("CI"))

@@ -21,9 +21,9 @@ from supportdesk.models import Role
 from tests.factories import UserFactory
 from tests.plans.conftest import read_pack
 from tests.sla.conftest import cest, file_case
+from tickets.cases.selectors import case_state, queue, queue_counters
+from tickets.cases.services import case_reply, case_transition
 from tickets.models import CaseEvent, EventKind, Notification
-from tickets.selectors import case_state, queue, queue_counters
-from tickets.services import case_reply, case_transition
 
 
 def alerts(case, kind=None):

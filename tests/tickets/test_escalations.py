@@ -13,9 +13,9 @@ from sla.sweep import sla_sweep
 from supportdesk.models import Role
 from tests.factories import UserFactory
 from tests.tickets.conftest import contact_in, subscribed
-from tickets.escalations import escalation_set_reference, task_force_assembled
+from tickets.cases.services import case_escalate, case_file
+from tickets.escalations.services import escalation_set_reference, task_force_assembled
 from tickets.models import Escalation, Notification, NotificationKind
-from tickets.services import case_escalate, case_file
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)  # Tuesday, 10:00 in Copenhagen
 
@@ -96,7 +96,7 @@ def test_premium_critical_customer_escalation_notifies_sdm_and_opens_a_task_forc
 
 @pytest.mark.django_db
 def test_task_force_clock_is_met_when_assembled_and_survives_pauses(promark, time_machine):
-    from tickets.services import case_assign, case_transition
+    from tickets.cases.services import case_assign, case_transition
 
     case = file(promark, "premium", "1")
     case_escalate(case=case, actor=promark["premium"], reason="Down")

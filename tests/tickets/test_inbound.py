@@ -18,8 +18,9 @@ from supportdesk.models import Role
 from tests.factories import ContactFactory, OrganizationFactory, UserFactory
 from tests.factories_inbound import MailDomainFactory, raw_message
 from tests.tickets.conftest import contact_in, subscribed
-from tickets import inbound
-from tickets.inbound import (
+from tickets.cases.services import case_assign, case_file, case_transition
+from tickets.inbound import services as inbound
+from tickets.inbound.services import (
     inbound_assign,
     inbound_attach,
     inbound_discard,
@@ -37,7 +38,6 @@ from tickets.models import (
     InboundReason,
     InboundStatus,
 )
-from tickets.services import case_assign, case_file, case_transition
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import ContactFactory, OrganizationFactory, SeverityFactory, TenantFactory
-from tickets.inbound import inbound_ingest
+from tickets.inbound.services import inbound_ingest
 from tickets.mail import parse_message, strip_quotation
 from tickets.models import Attachment, Case, CaseEvent, InboundMessage, InboundStatus
 

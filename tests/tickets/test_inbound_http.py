@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 from supportdesk.models import Role
 from tests.factories import ContactFactory, OrganizationFactory, UserFactory
 from tests.factories_inbound import InboundMessageFactory, MailDomainFactory, raw_message
-from tickets import inbound
-from tickets.api_inbound import InboundThrottle
-from tickets.inbound import inbound_ingest
+from tickets.api.inbound import InboundThrottle
+from tickets.inbound import services as inbound
+from tickets.inbound.services import inbound_ingest
 from tickets.models import (
     Case,
     EventKind,

@@ -18,8 +18,7 @@ from sla.models import ClockState
 from supportdesk.models import Role
 from tests.factories import ContactFactory, OrganizationFactory, UserFactory
 from tests.plans.conftest import read_pack
-from tickets.models import CaseEvent, CaseStatus, EventKind
-from tickets.services import (
+from tickets.cases.services import (
     case_assign,
     case_file,
     case_reclassify,
@@ -28,6 +27,7 @@ from tickets.services import (
     case_submit_returned,
     case_transition,
 )
+from tickets.models import CaseEvent, CaseStatus, EventKind
 
 UTC = dt.UTC
 

@@ -21,8 +21,8 @@ from supportdesk.models import Role
 from tests.factories import OrganizationFactory, UserFactory
 from tests.factories_monitoring import MonitoringAlertFactory, monitoring_token
 from tests.tickets.conftest import contact_in, subscribed
-from tickets import monitoring
-from tickets.api_monitoring import MonitoringThrottle
+from tickets.api.monitoring import MonitoringThrottle
+from tickets.cases.services import case_assign, case_transition
 from tickets.models import (
     Case,
     CaseEvent,
@@ -33,7 +33,7 @@ from tickets.models import (
     MonitoringDelivery,
     Notification,
 )
-from tickets.services import case_assign, case_transition
+from tickets.monitoring import services as monitoring
 
 URL = "/api/v1/monitoring/alerts/"
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)

@@ -28,15 +28,7 @@ from tests.factories import ContactFactory, OrganizationFactory, UserFactory
 from tests.factories_notifications import NotificationFactory
 from tests.plans.conftest import read_pack
 from tests.tickets.conftest import contact_in, subscribed
-from tickets import notifications as service
-from tickets.models import (
-    CaseEvent,
-    EmailStatus,
-    EventKind,
-    Notification,
-    NotificationKind,
-)
-from tickets.services import (
+from tickets.cases.services import (
     case_assign,
     case_escalate,
     case_file,
@@ -47,6 +39,14 @@ from tickets.services import (
     case_submit_returned,
     case_transition,
 )
+from tickets.models import (
+    CaseEvent,
+    EmailStatus,
+    EventKind,
+    Notification,
+    NotificationKind,
+)
+from tickets.notifications import services as service
 from tickets.tasks import deliver_notification, deliver_pending_notifications
 
 UTC = dt.UTC
@@ -793,7 +793,7 @@ def test_api_put_sets_both_choices(world, api):
 @pytest.mark.django_db
 def test_the_agent_case_page_records_who_was_told(client, tenant_a):
     from tests.factories import CaseFactory
-    from tickets.notifications import notify
+    from tickets.notifications.services import notify
 
     case = CaseFactory(organization=OrganizationFactory(tenant=tenant_a))
     notify(recipient=case.requester, kind="reply", dedupe_key="t:1", case=case)

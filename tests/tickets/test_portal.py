@@ -15,13 +15,13 @@ from plans.services import subscription_create
 from sla.models import SlaClock
 from supportdesk.models import Role
 from tests.factories import ContactFactory, OrganizationFactory, UserFactory
-from tickets.models import Attachment, Case, CasePause, CaseStatus, EventKind
-from tickets.services import (
+from tickets.cases.services import (
     case_assign,
     case_file,
     case_reply,
     case_transition,
 )
+from tickets.models import Attachment, Case, CasePause, CaseStatus, EventKind
 
 PACKS = __import__("pathlib").Path(__file__).resolve().parents[2] / "plans" / "packs"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -179,7 +179,7 @@ def test_an_exe_named_png_is_refused_on_the_file_field(client, mobilise):
 
 @pytest.mark.django_db
 def test_an_oversize_file_is_refused(client, mobilise, monkeypatch):
-    monkeypatch.setattr("tickets.filing.MAX_ATTACHMENT_BYTES", 20)
+    monkeypatch.setattr("tickets.cases.attachments.MAX_ATTACHMENT_BYTES", 20)
     client.force_login(mobilise["admin"])
     response = client.post("/portal/cases/new/", mobilise_form(mobilise))
     assert response.status_code == 400

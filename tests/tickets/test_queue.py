@@ -21,9 +21,9 @@ from sla.models import ClockState, SlaClock
 from supportdesk.models import Role
 from tests.factories import ContactFactory, OrganizationFactory, SeverityFactory, UserFactory
 from tests.plans.conftest import read_pack
+from tickets.cases.selectors import timeline
+from tickets.cases.services import case_assign, case_file, case_transition
 from tickets.models import Case, CaseStatus, EventKind
-from tickets.selectors import timeline
-from tickets.services import case_assign, case_file, case_transition
 
 UTC = dt.UTC
 
@@ -207,7 +207,7 @@ def test_customer_filter_and_unknown_values(agent_client, promark, mix):
 
 
 def test_queue_paginates_keeping_the_filter(agent_client, promark, monkeypatch):
-    monkeypatch.setattr("tickets.views_queue.PAGE_SIZE", 2)
+    monkeypatch.setattr("tickets.web.queue.PAGE_SIZE", 2)
     for n in range(5):
         file(promark, severity="2", subject=f"Case {n}")
     html = agent_client.get("/queue/", {"severity": "2"}).content.decode()

@@ -16,9 +16,9 @@ from plans.models import SeverityLevel
 from supportdesk.models import Role
 from tests.factories import OrganizationFactory, TenantFactory, UserFactory
 from tests.factories_surveys import answer_in, response_in
-from tickets import surveys
+from tickets.cases.services import case_file, case_transition
 from tickets.models import Case, Notification, SurveyAnswer, SurveyInvitation, SurveyResponse
-from tickets.services import case_file, case_transition
+from tickets.surveys import services as surveys
 
 # Tuesday 10 March 2026, 10:00 in Copenhagen.
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)

@@ -13,7 +13,7 @@ from email.message import Message
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .parse import ParsedMail
+    from tickets.mail.parse import ParsedMail
 
 AUTO_HEADERS = (
     "x-autoreply",

@@ -17,10 +17,10 @@ from datetime import datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from .charsets import decode_bytes, decode_header
-from .classify import Classification, classify
-from .html import html_to_text, sanitize_html
-from .trim import trim_reply
+from tickets.mail.charsets import decode_bytes, decode_header
+from tickets.mail.classify import Classification, classify
+from tickets.mail.html import html_to_text, sanitize_html
+from tickets.mail.trim import trim_reply
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # larger mail is quarantined as oversized, not used
 MAX_DEPTH = 40  # MIME nesting deeper than this is treated as malformed

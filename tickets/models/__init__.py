@@ -1,18 +1,18 @@
 """The tickets app's models, one module per concern; each module lists its models in __all__."""
 
-from .cases import *  # noqa: F403
-from .cases import __all__ as _cases
-from .escalations import *  # noqa: F403
-from .escalations import __all__ as _escalations
-from .inbound import *  # noqa: F403
-from .inbound import __all__ as _inbound
-from .intake import *  # noqa: F403
-from .intake import __all__ as _intake
-from .monitoring import *  # noqa: F403
-from .monitoring import __all__ as _monitoring
-from .notifications import *  # noqa: F403
-from .notifications import __all__ as _notifications
-from .surveys import *  # noqa: F403
-from .surveys import __all__ as _surveys
+from tickets.models.cases import *  # noqa: F403
+from tickets.models.cases import __all__ as _cases
+from tickets.models.escalations import *  # noqa: F403
+from tickets.models.escalations import __all__ as _escalations
+from tickets.models.inbound import *  # noqa: F403
+from tickets.models.inbound import __all__ as _inbound
+from tickets.models.intake import *  # noqa: F403
+from tickets.models.intake import __all__ as _intake
+from tickets.models.monitoring import *  # noqa: F403
+from tickets.models.monitoring import __all__ as _monitoring
+from tickets.models.notifications import *  # noqa: F403
+from tickets.models.notifications import __all__ as _notifications
+from tickets.models.surveys import *  # noqa: F403
+from tickets.models.surveys import __all__ as _surveys
 
 __all__ = [*_cases, *_escalations, *_inbound, *_intake, *_monitoring, *_notifications, *_surveys]

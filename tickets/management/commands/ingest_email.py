@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from supportdesk.models import Tenant
-from tickets import inbound
+from tickets.inbound import services as inbound
 from tickets.models import InboundSource
 
 

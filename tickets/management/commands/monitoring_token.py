@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from plans.models import CustomerOrganization
 from supportdesk.models import Tenant
-from tickets.monitoring import monitoring_token_issue
+from tickets.monitoring.services import monitoring_token_issue
 
 
 class Command(BaseCommand):
