@@ -50,7 +50,7 @@ from plans.wording import metric_label
 from supportdesk.models import Role, Tenant, User
 from tickets.escalations.services import escalations_on_breach
 from tickets.models import Case, CaseEvent, EventKind, NotificationKind
-from tickets.notifications.services import Notice, notify_many
+from tickets.notifications.outbox import Notice, notify_many
 
 from .models import AlertKind, ClockState, SlaAlert, SlaClock
 from .signals import breaches_committed

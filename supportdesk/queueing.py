@@ -14,6 +14,8 @@ from functools import cache
 
 from django.db import transaction
 
+from supportdesk.celery import app
+
 logger = logging.getLogger(__name__)
 
 # A short retry: an unreachable broker must not hold a request up.
@@ -35,10 +37,27 @@ def broker_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def task_named(name: str):
+    """The registered Celery task called `name`.
+
+    Queueing by name lets a module queue a task whose module imports it back (the
+    notifications outbox queues `tickets.tasks.deliver_notifications`, which calls
+    delivery) without an import cycle. A process that has not loaded the task's module yet
+    (a web worker) has Celery import every app's `tasks` module once, as a worker does at
+    start-up; the task's own options (retries, acks) then apply as with the task object.
+    """
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]
+
+
 def enqueue(
     task, *, args: Sequence = (), kwargs: Mapping | None = None, what: str, **options
 ) -> bool:
-    """Send `task` now; False (and a warning naming `what`) when the broker is down."""
+    """Send `task` (a task, or its registered name) now; False (and a warning naming
+    `what`) when the broker is down."""
+    if isinstance(task, str):
+        task = task_named(task)
     try:
         task.apply_async(
             args=list(args),
@@ -56,7 +75,8 @@ def enqueue(
 def enqueue_on_commit(
     task, *, args: Sequence = (), kwargs: Mapping | None = None, what: str, **options
 ) -> None:
-    """Send `task` once the current transaction commits (never if it rolls back)."""
+    """Send `task` (a task, or its registered name) once the current transaction commits
+    (never if it rolls back)."""
     transaction.on_commit(
         lambda: enqueue(task, args=args, kwargs=kwargs, what=what, **options), robust=True
     )

@@ -9,7 +9,7 @@ import secrets
 
 from plans.models import SurveyQuestion
 from tickets.models import SurveyAnswer, SurveyInvitation, SurveyResponse
-from tickets.surveys.services import LINK_LIFETIME, token_digest
+from tickets.surveys.links import LINK_LIFETIME, token_digest
 
 
 def invitation_in(tenant, case=None) -> SurveyInvitation:

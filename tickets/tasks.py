@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from tickets.notifications.services import (
+from tickets.notifications.delivery import (
     MAX_ATTEMPTS,
     notification_deliver,
     notifications_deliver,

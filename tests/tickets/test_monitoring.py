@@ -33,6 +33,7 @@ from tickets.models import (
     MonitoringDelivery,
     Notification,
 )
+from tickets.monitoring import selectors as monitoring_selectors
 from tickets.monitoring import services as monitoring
 
 URL = "/api/v1/monitoring/alerts/"
@@ -530,11 +531,11 @@ def test_tokens_only_ever_touch_their_own_tenant_and_customer(vivant, pector):
     assert response.status_code == 201 and response.data["replayed"] is False
     assert Case.objects.get(number=response.data["case"]).organization == other
 
-    assert set(monitoring.alert_list(tenant=vivant["tenant"]).values_list("tenant", flat=True)) == {
-        vivant["tenant"].pk
-    }
-    assert monitoring.delivery_list(tenant=pector["tenant"]).count() == 2
-    assert not monitoring.delivery_list(tenant=None).exists()
+    assert set(
+        monitoring_selectors.alert_list(tenant=vivant["tenant"]).values_list("tenant", flat=True)
+    ) == {vivant["tenant"].pk}
+    assert monitoring_selectors.delivery_list(tenant=pector["tenant"]).count() == 2
+    assert not monitoring_selectors.delivery_list(tenant=None).exists()
 
 
 @pytest.mark.django_db

@@ -46,7 +46,7 @@ from tickets.models import (
     Notification,
     NotificationKind,
 )
-from tickets.notifications import services as service
+from tickets.notifications import audience, delivery, outbox, preferences, selectors
 from tickets.tasks import deliver_notification, deliver_pending_notifications
 
 UTC = dt.UTC
@@ -342,8 +342,8 @@ def test_an_event_notifies_each_person_once_however_often_it_is_reported(world):
     case = file(world)
     event = case_reply(case=case, actor=world["contact"], body="x")
     before = notes_of(case).count()
-    service.notifications_for_event(event=event)
-    service.notifications_for_event(event=event)
+    audience.notifications_for_event(event=event)
+    audience.notifications_for_event(event=event)
     assert notes_of(case).count() == before
 
 
@@ -359,7 +359,7 @@ def test_a_tenants_notifications_never_reach_another_tenants_users(world, tenant
     assert not Notification.objects.filter(recipient__in=[outsider, outsider_admin]).exists()
     assert not Notification.objects.for_tenant(tenant_b).exists()
     with pytest.raises(ValueError):
-        service.notify(recipient=outsider, kind=NotificationKind.REPLY, case=case, dedupe_key="x")
+        outbox.notify(recipient=outsider, kind=NotificationKind.REPLY, case=case, dedupe_key="x")
 
 
 # --- preferences ------------------------------------------------------------------------------
@@ -368,41 +368,43 @@ def test_a_tenants_notifications_never_reach_another_tenants_users(world, tenant
 def test_a_muted_kind_sends_no_mail_but_still_lists_in_the_app(
     world, django_capture_on_commit_callbacks
 ):
-    service.notification_preference_set(user=world["contact"], kind="reply", email=False)
+    preferences.notification_preference_set(user=world["contact"], kind="reply", email=False)
     case = file(world)
     with django_capture_on_commit_callbacks() as callbacks:
         case_reply(case=case, actor=world["agent"], body="Svar")
     reply = notes_of(case, kind=NotificationKind.REPLY).get()
     assert reply.email_status == EmailStatus.MUTED
     assert callbacks == []  # nothing queued
-    assert reply in service.notification_list(user=world["contact"])
+    assert reply in selectors.notification_list(user=world["contact"])
     deliver_notification(reply.pk)
     assert mail.outbox == []
 
 
 def test_muting_the_app_list_hides_it_but_the_mail_goes(world):
-    service.notification_preference_set(user=world["contact"], kind="status", in_app=False)
+    preferences.notification_preference_set(user=world["contact"], kind="status", in_app=False)
     case = file(world)
     case_assign(case=case, assignee=world["agent"], actor=world["agent"])
     case_transition(case=case, to="in_progress", actor=world["agent"])
     status = notes_of(case, kind=NotificationKind.STATUS).get()
     assert status.email_status == EmailStatus.PENDING and not status.in_app
-    assert status not in service.notification_list(user=world["contact"])
-    assert service.unread_count(user=world["contact"]) == 1  # the "case received" one
+    assert status not in selectors.notification_list(user=world["contact"])
+    assert selectors.unread_count(user=world["contact"]) == 1  # the "case received" one
     deliver_notification(status.pk)
     assert len(mail.outbox) == 1
 
 
 def test_preferences_default_to_on_and_only_offer_the_users_kinds(world):
-    prefs = {p.kind: (p.email, p.in_app) for p in service.preference_list(user=world["contact"])}
+    prefs = {
+        p.kind: (p.email, p.in_app) for p in preferences.preference_list(user=world["contact"])
+    }
     assert prefs["created"] == (True, True) and "note" not in prefs
     assert "returned" not in prefs  # only administrators take returned cases over
-    staff = {p.kind for p in service.preference_list(user=world["agent"])}
+    staff = {p.kind for p in preferences.preference_list(user=world["agent"])}
     assert {"note", "assigned", "sla_breach"} <= staff and "created" not in staff
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        service.notification_preference_set(user=world["contact"], kind="note", email=False)
+        preferences.notification_preference_set(user=world["contact"], kind="note", email=False)
 
 
 # --- delivery ---------------------------------------------------------------------------------
@@ -505,11 +507,11 @@ def test_smtp_errors_are_recorded_and_retried_with_backoff_then_fail(world, time
         assert note.next_attempt_at > NOW + dt.timedelta(minutes=2)
         # The sweep leaves it to the task's own retry until its time comes.
         assert deliver_pending_notifications() == 0
-        for _ in range(service.MAX_ATTEMPTS - 1):
-            service.notification_deliver(notification_id=note.pk)
+        for _ in range(delivery.MAX_ATTEMPTS - 1):
+            delivery.notification_deliver(notification_id=note.pk)
     note.refresh_from_db()
     assert note.email_status == EmailStatus.FAILED
-    assert note.attempts == service.MAX_ATTEMPTS
+    assert note.attempts == delivery.MAX_ATTEMPTS
     assert deliver_notification(note.pk) == "skipped"
     assert mail.outbox == []
 
@@ -519,7 +521,7 @@ def test_a_refused_address_fails_at_once(world):
     note = Notification.objects.get(case=case)
     refused = smtplib.SMTPRecipientsRefused({world["contact"].email: (550, b"no such user")})
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=refused):
-        assert service.notification_deliver(notification_id=note.pk).outcome == "failed"
+        assert delivery.notification_deliver(notification_id=note.pk).outcome == "failed"
     note.refresh_from_db()
     assert note.email_status == EmailStatus.FAILED and note.attempts == 1
 
@@ -534,7 +536,7 @@ def test_sla_and_survey_notifications_render_through_notify(world):
 
     case = file(world)
     clock = SlaClock.objects.get(case=case, metric="response")
-    warning = service.notify(
+    warning = outbox.notify(
         recipient=world["agent"],
         kind=NotificationKind.SLA_WARNING,
         case=case,
@@ -542,7 +544,7 @@ def test_sla_and_survey_notifications_render_through_notify(world):
         context={"clock": clock},
     )
     assert in_language("en", DUE) in warning.subject and case.number in warning.body
-    survey = service.notify(
+    survey = outbox.notify(
         recipient=world["contact"],
         kind=NotificationKind.SURVEY,
         case=case,
@@ -550,7 +552,7 @@ def test_sla_and_survey_notifications_render_through_notify(world):
         context={"survey_url": "https://desk.example/survey/abc/"},
     )
     assert "https://desk.example/survey/abc/" in survey.body
-    again = service.notify(
+    again = outbox.notify(
         recipient=world["contact"], kind=NotificationKind.SURVEY, case=case, dedupe_key="survey:1"
     )
     assert again.pk == survey.pk
@@ -569,7 +571,7 @@ def test_the_list_shows_own_notifications_newest_first_unread_highlighted(world,
     html = page.content.decode()
     assert html.count('data-testid="notification"') == 2
     assert "Not yours" not in html
-    first, second = service.notification_list(user=world["contact"])
+    first, second = selectors.notification_list(user=world["contact"])
     assert html.index(f'id="notification-{first.pk}"') < html.index(
         f'id="notification-{second.pk}"'
     )
@@ -579,7 +581,7 @@ def test_the_list_shows_own_notifications_newest_first_unread_highlighted(world,
 def test_mark_read_one_and_all(world, client):
     case = file(world)
     case_reply(case=case, actor=world["agent"], body="Svar")
-    first, _older = service.notification_list(user=world["contact"])
+    first, _older = selectors.notification_list(user=world["contact"])
     client.force_login(world["contact"])
     fragment = client.post(f"/notifications/{first.pk}/read/", HTTP_HX_REQUEST="true")
     assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
@@ -592,7 +594,7 @@ def test_mark_read_one_and_all(world, client):
 
     response = client.post("/notifications/read-all/")
     assert response.status_code == 302
-    assert service.unread_count(user=world["contact"]) == 0
+    assert selectors.unread_count(user=world["contact"]) == 0
     assert "unread-count" not in client.get("/notifications/count/").content.decode()
 
 
@@ -640,13 +642,15 @@ def test_the_preferences_page_saves_the_choices(world, client):
     assert 'data-kind="reply"' in html and 'data-kind="note"' not in html
     choices = {
         f"{field}_{kind}": "on"
-        for kind in service.kinds_for(world["contact"])
+        for kind in preferences.kinds_for(world["contact"])
         for field in ("email", "in_app")
         if (kind, field) != ("reply", "email")
     }
     response = client.post("/notifications/preferences/", choices)
     assert response.status_code == 302
-    prefs = {p.kind: (p.email, p.in_app) for p in service.preference_list(user=world["contact"])}
+    prefs = {
+        p.kind: (p.email, p.in_app) for p in preferences.preference_list(user=world["contact"])
+    }
     assert prefs["reply"] == (False, True) and prefs["status"] == (True, True)
 
 
@@ -693,7 +697,7 @@ def test_api_preferences(world, api):
     api.force_authenticate(world["contact"])
     listed = api.get("/api/v1/notification-preferences/").json()
     assert [row["kind"] for row in listed] == [
-        kind for kind in service.CONTACT_KINDS if kind != "returned"
+        kind for kind in preferences.CONTACT_KINDS if kind != "returned"
     ]
     assert all(row["email"] and row["in_app"] for row in listed)
 
@@ -761,11 +765,11 @@ def test_inactive_people_are_not_notified(world):
 def test_the_case_record_of_notifications_is_for_its_tenants_staff(world, tenant_b):
     case = file(world)
     case_reply(case=case, actor=world["agent"], body="Svar")
-    record = service.case_notifications(case=case, actor=world["agent"])
+    record = selectors.case_notifications(case=case, actor=world["agent"])
     assert [n.kind for n in record] == ["created", "reply"]
-    assert not service.case_notifications(case=case, actor=world["contact"]).exists()
+    assert not selectors.case_notifications(case=case, actor=world["contact"]).exists()
     outsider = UserFactory(tenant=tenant_b, role=Role.TENANT_ADMIN)
-    assert not service.case_notifications(case=case, actor=outsider).exists()
+    assert not selectors.case_notifications(case=case, actor=outsider).exists()
 
 
 def test_staff_see_their_own_kinds_and_counter(world, client):
@@ -793,7 +797,7 @@ def test_api_put_sets_both_choices(world, api):
 @pytest.mark.django_db
 def test_the_agent_case_page_records_who_was_told(client, tenant_a):
     from tests.factories import CaseFactory
-    from tickets.notifications.services import notify
+    from tickets.notifications.outbox import notify
 
     case = CaseFactory(organization=OrganizationFactory(tenant=tenant_a))
     notify(recipient=case.requester, kind="reply", dedupe_key="t:1", case=case)
@@ -809,7 +813,7 @@ def test_the_agent_case_page_records_who_was_told(client, tenant_a):
 
 def notices_for(users, key, case=None):
     return [
-        service.Notice(
+        outbox.Notice(
             recipient=user, kind=NotificationKind.ESCALATED, dedupe_key=key, case=case, at=NOW
         )
         for user in users
@@ -819,9 +823,9 @@ def notices_for(users, key, case=None):
 def test_notify_many_writes_each_recipient_once_in_their_language_and_choice(world):
     case = file(world)
     Notification.objects.all().delete()
-    service.notification_preference_set(user=world["agent2"], kind="escalated", email=False)
+    preferences.notification_preference_set(user=world["agent2"], kind="escalated", email=False)
     people = [world["agent"], world["agent2"], world["manager"]]
-    rows = service.notify_many(
+    rows = outbox.notify_many(
         notices=notices_for(people, "batch:1", case)
         + notices_for([world["agent"]], "batch:1", case)
     )
@@ -830,7 +834,7 @@ def test_notify_many_writes_each_recipient_once_in_their_language_and_choice(wor
     by_user = {row.recipient_id: row for row in rows}
     assert by_user[world["agent2"].pk].email_status == EmailStatus.MUTED
     assert by_user[world["agent"].pk].email_status == EmailStatus.PENDING
-    again = service.notify_many(notices=notices_for(people, "batch:1", case))
+    again = outbox.notify_many(notices=notices_for(people, "batch:1", case))
     assert [row.pk for row in again] == [row.pk for row in rows[:3]]  # nothing new
 
 
@@ -843,7 +847,7 @@ def test_notify_many_costs_the_same_queries_for_two_people_as_for_twenty(world):
 
     def queries(users, key):
         with CaptureQueriesContext(connection) as captured:
-            service.notify_many(notices=notices_for(users, key, case))
+            outbox.notify_many(notices=notices_for(users, key, case))
         return len(captured)
 
     assert queries(crowd[:2], "few") == queries(crowd, "many") <= 5
@@ -862,8 +866,8 @@ def test_a_row_written_meanwhile_by_another_transaction_is_kept_not_duplicated(w
         )
         return found
 
-    with mock.patch.object(service, "_existing", written_meanwhile):
-        rows = service.notify_many(notices=notices_for(people, "race", case))
+    with mock.patch.object(outbox, "_existing", written_meanwhile):
+        rows = outbox.notify_many(notices=notices_for(people, "race", case))
     assert rows[0].pk == theirs["row"].pk
     assert Notification.objects.filter(dedupe_key="race").count() == 2
 
@@ -877,7 +881,7 @@ def test_commit_queues_one_task_per_batch_of_mails(world, django_capture_on_comm
         mock.patch.object(deliver_notifications, "apply_async") as queued,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        rows = service.notify_many(notices=notices_for(crowd, "crowd", case))
+        rows = outbox.notify_many(notices=notices_for(crowd, "crowd", case))
     queued.assert_called_once()
     assert queued.call_args.kwargs["args"] == [[row.pk for row in rows]]
 
@@ -888,7 +892,7 @@ def test_a_batch_of_mails_shares_one_connection_and_hands_failures_to_retries(wo
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     case = file(world)
     crowd = [UserFactory(tenant=world["tenant"], role=Role.AGENT) for _ in range(3)]
-    rows = service.notify_many(notices=notices_for(crowd, "crowd", case))
+    rows = outbox.notify_many(notices=notices_for(crowd, "crowd", case))
     from django.core.mail.backends.locmem import EmailBackend
 
     opened = []
@@ -899,7 +903,7 @@ def test_a_batch_of_mails_shares_one_connection_and_hands_failures_to_retries(wo
         return real_open(self)
 
     refused = rows[1]
-    real_message = service._email_message
+    real_message = delivery._email_message
 
     def message(notification):
         built = real_message(notification)
@@ -909,7 +913,7 @@ def test_a_batch_of_mails_shares_one_connection_and_hands_failures_to_retries(wo
 
     with (
         mock.patch.object(EmailBackend, "open", counting_open),
-        mock.patch.object(service, "_email_message", message),
+        mock.patch.object(delivery, "_email_message", message),
         mock.patch.object(deliver_notification, "apply_async") as retried,
     ):
         assert deliver_notifications([row.pk for row in rows]) == {"sent": 2, "retry": 1}
@@ -934,7 +938,7 @@ def test_a_burst_of_sla_alerts_reaches_a_person_as_one_digest_in_their_language(
         kind = "sla_breach" if index < 5 else "sla_warning"
         for user in (danish, world["agent"]) if index < 2 else (danish,):
             rows.append(
-                service.notify(
+                outbox.notify(
                     recipient=user, kind=kind, dedupe_key=f"sla-{kind}:{index}", case=case, at=NOW
                 )
             )
@@ -972,21 +976,21 @@ def test_a_digest_the_mail_server_refuses_falls_back_to_one_mail_each(world, set
     case = file(world)
     Notification.objects.all().delete()
     rows = [
-        service.notify(
+        outbox.notify(
             recipient=world["agent"], kind="sla_breach", dedupe_key=f"k{i}", case=case, at=NOW
         )
         for i in range(5)
     ]
     mail.outbox.clear()
     refused = mock.Mock(side_effect=smtplib.SMTPServerDisconnected("digest too big"))
-    real = service._digest_message
+    real = delivery._digest_message
 
     def refusing(recipient, digest_rows):
         message = real(recipient, digest_rows)
         message.send = refused
         return message
 
-    with mock.patch.object(service, "_digest_message", refusing):
+    with mock.patch.object(delivery, "_digest_message", refusing):
         assert deliver_notifications([row.pk for row in rows]) == {"sent": 5}
     refused.assert_called_once()
     assert len(mail.outbox) == 5  # one each, as without a digest

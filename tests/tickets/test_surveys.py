@@ -18,6 +18,8 @@ from tests.factories import OrganizationFactory, TenantFactory, UserFactory
 from tests.factories_surveys import answer_in, response_in
 from tickets.cases.services import case_file, case_transition
 from tickets.models import Case, Notification, SurveyAnswer, SurveyInvitation, SurveyResponse
+from tickets.surveys import links as survey_links
+from tickets.surveys import selectors as survey_selectors
 from tickets.surveys import services as surveys
 
 # Tuesday 10 March 2026, 10:00 in Copenhagen.
@@ -97,7 +99,7 @@ def test_invite_on_a_resolved_case_creates_one_invitation(vivant):
     assert invitation.answered_at is None
     assert path.startswith("/survey/") and path.endswith("/")
     raw = signing.TimestampSigner(salt="survey").unsign(token_of(path))
-    assert invitation.token_digest == surveys.token_digest(raw) != raw  # only the digest
+    assert invitation.token_digest == survey_links.token_digest(raw) != raw  # only the digest
 
     again, no_path = surveys.survey_invite(case=case)
     assert again == invitation and no_path is None
@@ -106,7 +108,7 @@ def test_invite_on_a_resolved_case_creates_one_invitation(vivant):
 
 def test_invite_if_due_follows_the_packs_trigger(vivant):
     case = finished_case(vivant)
-    assert surveys.survey_trigger(tenant=vivant["tenant"]) == "closed"
+    assert survey_selectors.survey_trigger(tenant=vivant["tenant"]) == "closed"
     assert surveys.survey_invite_if_due(case=case) is None  # Vivant asks on closing
     assert not SurveyInvitation.objects.for_tenant(vivant["tenant"]).exists()
     case = case_transition(case=case, to="closed", actor=vivant["agent"])  # the workflow invites
@@ -123,7 +125,7 @@ def test_send_if_due_puts_the_link_in_the_requesters_notifications(vivant):
     assert note.recipient == vivant["contact"] and note.case == case
     link = re.search(r"https?://\S+/survey/([^/\s]+)/", note.body)
     assert link, note.body
-    assert surveys.survey_link_open(token=link.group(1)) == invitation
+    assert survey_links.survey_link_open(token=link.group(1)) == invitation
     assert surveys.survey_send_if_due(case=case) is None  # mailed once
     assert Notification.objects.for_tenant(vivant["tenant"]).filter(kind="survey").count() == 1
 
@@ -149,7 +151,7 @@ def test_no_invitation_where_the_pack_has_no_survey(load_pack, subscribed, conta
         filed_at=NOW,
         status="closed",
     )
-    assert surveys.survey_trigger(tenant=tenant) is None
+    assert survey_selectors.survey_trigger(tenant=tenant) is None
     assert surveys.survey_invite(case=case) is None
     assert surveys.survey_invite_if_due(case=case) is None
     assert not SurveyInvitation.objects.for_tenant(tenant).exists()
@@ -188,8 +190,8 @@ def tampered(token: str) -> list[str]:
 def test_tampered_links_are_404_before_any_query(vivant, client, django_assert_num_queries):
     _case, _invitation, path = invited(vivant)
     for token in tampered(token_of(path)):
-        with django_assert_num_queries(0), pytest.raises(surveys.SurveyLinkInvalid):
-            surveys.survey_link_open(token=token)
+        with django_assert_num_queries(0), pytest.raises(survey_links.SurveyLinkInvalid):
+            survey_links.survey_link_open(token=token)
         assert client.get(f"/survey/{token}/").status_code == 404
         assert client.post(f"/survey/{token}/", GOOD).status_code == 404
     assert not SurveyResponse.objects.for_tenant(vivant["tenant"]).exists()
@@ -208,13 +210,13 @@ def test_expired_link_is_410_with_a_friendly_page(vivant, client, django_assert_
     with time_machine.travel(NOW + dt.timedelta(days=13), tick=False):
         assert client.get(path).status_code == 200
     with time_machine.travel(NOW + dt.timedelta(days=15), tick=False):
-        with django_assert_num_queries(0), pytest.raises(surveys.SurveyLinkExpired):
-            surveys.survey_link_open(token=token_of(path))
+        with django_assert_num_queries(0), pytest.raises(survey_links.SurveyLinkExpired):
+            survey_links.survey_link_open(token=token_of(path))
         response = client.get(path)
         assert response.status_code == 410
         assert "This link has expired" in response.content.decode()
         assert client.post(path, GOOD).status_code == 410
-        with pytest.raises(surveys.SurveyLinkExpired):
+        with pytest.raises(survey_links.SurveyLinkExpired):
             surveys.survey_submit(invitation=invitation, scores={"speed": 4})
     invitation.refresh_from_db()
     assert invitation.answered_at is None
@@ -375,27 +377,27 @@ def averages(results):
 
 def test_results_average_per_question_and_response_rate(vivant, answered):
     tenant = vivant["tenant"]
-    since, until = surveys.month_window(tenant=tenant, month=dt.date(2026, 3, 1))
+    since, until = survey_selectors.month_window(tenant=tenant, month=dt.date(2026, 3, 1))
     assert since == dt.datetime(2026, 2, 28, 23, tzinfo=dt.UTC)  # midnight in Copenhagen
-    march = surveys.survey_results(tenant=tenant, since=since, until=until)
+    march = survey_selectors.survey_results(tenant=tenant, since=since, until=until)
     assert (march.invited, march.answered, march.response_rate) == (3, 2, 0.667)
     assert averages(march) == {"speed": (3.0, 2), "solution": (4.5, 2), "information": (3.5, 2)}
     assert (march.scale.low, march.scale.high) == (1, 5)
 
-    one = surveys.survey_results(tenant=tenant, organization=vivant["org"], since=since)
+    one = survey_selectors.survey_results(tenant=tenant, organization=vivant["org"], since=since)
     assert (one.invited, one.answered) == (2, 1)
     assert averages(one)["information"] == (2.0, 1)
 
-    overall = surveys.survey_results(tenant=tenant)
+    overall = survey_selectors.survey_results(tenant=tenant)
     assert (overall.invited, overall.answered) == (4, 3)
     assert averages(overall)["speed"] == (2.33, 3)
 
-    danish = surveys.survey_results(tenant=tenant, language="da")
+    danish = survey_selectors.survey_results(tenant=tenant, language="da")
     assert danish.questions[0].text == DANISH_SPEED
 
 
 def test_results_of_nothing(vivant):
-    results = surveys.survey_results(tenant=vivant["tenant"])
+    results = survey_selectors.survey_results(tenant=vivant["tenant"])
     assert (results.invited, results.answered, results.response_rate) == (0, 0, None)
     assert averages(results) == {k: (None, 0) for k in ("speed", "solution", "information")}
 

@@ -42,11 +42,8 @@ from tickets.api.serializers import (
     EscalationReferenceSerializer,
 )
 from tickets.cases import selectors, services
-from tickets.escalations.services import (
-    escalation_list,
-    escalation_set_reference,
-    task_force_assembled,
-)
+from tickets.escalations.selectors import escalation_list
+from tickets.escalations.services import escalation_set_reference, task_force_assembled
 from tickets.models import Case, CaseStatus, Channel
 
 STAFF_ACTIONS = frozenset(

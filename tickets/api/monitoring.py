@@ -46,6 +46,7 @@ from rest_framework.views import APIView
 from plans.selectors import severity_list
 from supportdesk.api.mixins import django_errors_as_api
 from tickets.models import AlertStatus, DeliveryOutcome, IntakeKind, IntakeToken
+from tickets.monitoring import selectors as monitoring_selectors
 from tickets.monitoring import services as monitoring
 
 # --- who is calling ---------------------------------------------------------------------------
@@ -280,7 +281,7 @@ class MonitoringAlertView(APIView):
     def post(self, request):
         token: IntakeToken = request.auth
         with django_errors_as_api():
-            monitoring.token_customer(token=token)
+            monitoring_selectors.token_customer(token=token)
         serializer = AlertSerializer(data=request.data, context={"tenant": token.tenant})
         serializer.is_valid(raise_exception=True)
         try:

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from supportdesk.api.mixins import ScopedQuerysetMixin, django_errors_as_api
 from tickets.models import Notification, NotificationPreference
+from tickets.notifications import links, preferences, selectors
 from tickets.notifications import services as service
 
 NOT_FOUND = OpenApiResponse(description="No such notification (or kind) for this user.")
@@ -49,7 +50,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, notification: Notification) -> str:
-        return service.absolute_url(notification.link)
+        return links.absolute_url(notification.link)
 
 
 class NotificationFilter(django_filters.FilterSet):
@@ -82,7 +83,7 @@ class NotificationViewSet(
     filterset_class = NotificationFilter
 
     def scoped_queryset(self, user) -> QuerySet[Notification]:
-        return service.notification_list(user=user)
+        return selectors.notification_list(user=user)
 
     @extend_schema(request=None, responses={200: NotificationSerializer, 404: NOT_FOUND})
     @action(detail=True, methods=["post"])
@@ -133,13 +134,13 @@ class NotificationPreferenceViewSet(viewsets.GenericViewSet):
 
     def _get(self, kind: str):
         try:
-            return service.preference_get(user=self.request.user, kind=kind)
+            return preferences.preference_get(user=self.request.user, kind=kind)
         except NotificationPreference.DoesNotExist:
             raise NotFound from None
 
     @extend_schema(responses=NotificationPreferenceSerializer(many=True))
     def list(self, request):
-        prefs = service.preference_list(user=request.user)
+        prefs = preferences.preference_list(user=request.user)
         return Response(self.get_serializer(prefs, many=True).data)
 
     @extend_schema(responses={200: NotificationPreferenceSerializer, 404: NOT_FOUND})
@@ -151,7 +152,7 @@ class NotificationPreferenceViewSet(viewsets.GenericViewSet):
         serializer = self.get_serializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         with django_errors_as_api():
-            pref = service.notification_preference_set(
+            pref = preferences.notification_preference_set(
                 user=request.user,
                 kind=kind,
                 email=serializer.validated_data.get("email"),

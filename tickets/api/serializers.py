@@ -16,6 +16,7 @@ from sla.models import ClockState, SlaClock
 from supportdesk.api.mixins import request_tenant
 from supportdesk.models import Role, User
 from tickets.cases.selectors import clock_display_state
+from tickets.escalations.selectors import escalation_list, task_force_clock
 from tickets.models import Attachment, Case, CaseEvent, CaseStatus, Channel
 
 # What the API calls a clock's state: the stored state, or for a running clock past its
@@ -152,8 +153,6 @@ class CaseSerializer(CaseListSerializer):
 
     @extend_schema_field(EscalationSerializer(many=True))
     def get_escalations(self, case: Case) -> list[dict]:
-        from tickets.escalations.services import escalation_list, task_force_clock
-
         context = {**self.context, "task_force_clock": task_force_clock(case=case)}
         return EscalationSerializer(escalation_list(case=case), many=True, context=context).data
 

@@ -35,6 +35,8 @@ from plans.models import CustomerOrganization
 from supportdesk.api.mixins import ScopedQuerysetMixin
 from supportdesk.api.permissions import IsTenantStaff
 from tickets.models import SurveyInvitation, SurveyResponse
+from tickets.surveys import links as survey_links
+from tickets.surveys import selectors as survey_selectors
 from tickets.surveys import services as surveys
 from tickets.web.surveys import viewer_language
 
@@ -110,7 +112,7 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
     def get_scores(self, response: SurveyResponse) -> dict[str, int]:
-        return surveys.response_scores(response)
+        return survey_selectors.response_scores(response)
 
 
 class QuestionResultSerializer(serializers.Serializer):
@@ -195,14 +197,14 @@ class SurveyResponseViewSet(
         since = until = None
         if month := params.validated_data.get("month"):
             year, number = (int(part) for part in month.split("-"))
-            since, until = surveys.month_window(
+            since, until = survey_selectors.month_window(
                 tenant=self.request.user.tenant, month=dt.date(year, number, 1)
             )
         return {"organization": organization, "since": since, "until": until}
 
     def scoped_queryset(self, user) -> QuerySet[SurveyResponse]:
         filters = self._filters() if self.action == "list" else {}
-        return surveys.survey_response_list(actor=user, **filters)
+        return survey_selectors.survey_response_list(actor=user, **filters)
 
     @extend_schema(
         parameters=FILTER_PARAMETERS,
@@ -242,7 +244,7 @@ class SurveyResponseViewSet(
     def summary(self, request):
         """Average score and answer count per question, and the response rate."""
         filters = self._filters()
-        results = surveys.survey_results(
+        results = survey_selectors.survey_results(
             tenant=request.user.tenant, language=request.LANGUAGE_CODE, **filters
         )
         data = {
@@ -275,10 +277,10 @@ LINK_ERRORS = {
 
 def _invitation(token: str) -> SurveyInvitation:
     try:
-        return surveys.survey_link_open(token=token)
-    except surveys.SurveyLinkInvalid as exc:
+        return survey_links.survey_link_open(token=token)
+    except survey_links.SurveyLinkInvalid as exc:
         raise NotFound from exc
-    except surveys.SurveyLinkExpired as exc:
+    except survey_links.SurveyLinkExpired as exc:
         raise LinkExpired from exc
 
 
@@ -298,8 +300,10 @@ class SurveyLinkViewSet(viewsets.ViewSet):
         """The questions to answer, in the viewer's language (Accept-Language)."""
         invitation = _invitation(token)
         language = viewer_language(request, invitation)
-        scale = surveys.survey_scale(tenant=invitation.tenant)
-        questions = surveys.survey_questions_localized(tenant=invitation.tenant, language=language)
+        scale = survey_selectors.survey_scale(tenant=invitation.tenant)
+        questions = survey_selectors.survey_questions_localized(
+            tenant=invitation.tenant, language=language
+        )
         data = {
             "case": invitation.case.number,
             "subject": invitation.case.subject,
@@ -337,7 +341,7 @@ class SurveyLinkViewSet(viewsets.ViewSet):
             )
         except surveys.SurveyAlreadyAnswered as exc:
             raise AlreadyAnswered from exc
-        except surveys.SurveyLinkExpired as exc:
+        except survey_links.SurveyLinkExpired as exc:
             raise LinkExpired from exc
         except DjangoValidationError as exc:
             if not hasattr(exc, "error_dict"):

@@ -35,7 +35,7 @@ from tickets.models import (
     EscalationTrigger,
     EventKind,
 )
-from tickets.notifications.services import notifications_for_event
+from tickets.notifications.audience import notifications_for_event
 from tickets.surveys.services import survey_send_if_due
 
 # Which statuses a case may move to from each status (staff moves; customers reopen).

@@ -3,6 +3,8 @@
 `escalation_apply` is the one entry: `case_escalate` calls it for a customer's or an
 agent's escalation, the SLA sweep (`sla.sweep._fire`) for a breach, in the caller's
 transaction. The plan is the one subscribed at the case's filing (as for its clocks).
+This module writes; what a plan grants is decided in `rules` (reads only), and the reads
+of escalations and their plan rules are in `selectors`.
 
 Decisions:
 - A rule matches on trigger, the case's severity key and its case kind (`case_type.kind`;
@@ -27,27 +29,22 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from plans.models import Plan
-from plans.selectors import (
-    always_open_calendar,
-    entitlements_many,
-    policy_for,
-    subscriptions_active,
-)
+from plans.selectors import always_open_calendar, policy_for
+from plans.wording import metric_label
 from sla.clocks import schedule
 from sla.models import ClockState, SlaClock
 from sla.services import clock_stop
 from supportdesk.models import Role, User
+from tickets.escalations.rules import EscalationRequest, Step, decide
+from tickets.escalations.selectors import TASK_FORCE_METRIC
 from tickets.models import (
     Case,
     CaseEvent,
@@ -58,160 +55,12 @@ from tickets.models import (
     Notification,
     NotificationKind,
 )
-from tickets.notifications.services import Notice, notify_many
+from tickets.notifications.outbox import Notice, notify_many
 
-TASK_FORCE_METRIC = "task_force"
-DEFAULT_VENDOR = "platform vendor"
-DEFAULT_KIND = "incident"
 NOTIFY_ACTIONS = (EscalationAction.NOTIFY_SDM, EscalationAction.NOTIFY_ACCOUNT_MANAGER)
-ACTION_ENTITLEMENT = {
-    EscalationAction.OPEN_TASK_FORCE: "task_force",
-    EscalationAction.EXTERNAL_VENDOR: "platform_vendor_escalation",
-}
-CUSTOMER_RIGHTS = ("escalation_right", "platform_vendor_escalation")
 
 
-# --- selectors --------------------------------------------------------------------------------
-
-
-def plan_at_filing(*, case: Case) -> Plan | None:
-    """The plan subscribed on the case's local filing date (as for its clocks)."""
-    return _plans_at_filing([case])[case.pk]
-
-
-def case_kind(case: Case) -> str:
-    return (case.case_type.kind if case.case_type_id else "") or DEFAULT_KIND
-
-
-def escalation_rule_for(*, case: Case, trigger: str, plan: Plan | None = None) -> dict | None:
-    """The first rule of the plan's escalation block matching this case, or None."""
-    plan = plan if plan is not None else plan_at_filing(case=case)
-    rules = ((plan.escalation or {}).get("rules") or []) if plan is not None else []
-    severity, kind = case.severity.key, case_kind(case)
-    for rule in rules:
-        if (
-            rule.get("trigger") == trigger
-            and severity in [str(s) for s in rule.get("severities") or []]
-            and kind in (rule.get("case_kinds") or [])
-        ):
-            return rule
-    return None
-
-
-def escalation_list(*, case: Case) -> QuerySet[Escalation]:
-    return Escalation.objects.for_tenant(case.tenant).filter(case=case).select_related("created_by")
-
-
-def task_force_clock(*, case: Case) -> SlaClock | None:
-    return case.clocks.filter(metric=TASK_FORCE_METRIC).first()
-
-
-# --- services ---------------------------------------------------------------------------------
-
-
-def _zone(case: Case):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(case.tenant.timezone)
-
-
-def _allowed_actions(rule: dict, rights, trigger: str) -> list[str]:
-    if trigger == EscalationTrigger.CUSTOMER_REQUEST and not any(
-        rights.has(key) for key in CUSTOMER_RIGHTS
-    ):
-        return []
-    actions = []
-    for action in rule.get("actions") or []:
-        needed = ACTION_ENTITLEMENT.get(action)
-        if needed is None or rights.has(needed):
-            actions.append(action)
-    return actions
-
-
-@dataclass(frozen=True)
-class EscalationRequest:
-    """One case to escalate. The caller holds the case's row lock and loaded it with
-    `tenant`, `severity`, `case_type` and `organization__account_manager`."""
-
-    case: Case
-    trigger: str
-    actor: User | None = None
-    reason: str = ""
-    event: CaseEvent | None = None  # the ESCALATED event the caller wrote, if any
-    external_reference: str = ""
-
-
-@dataclass
-class _Step:
-    request: EscalationRequest
-    plan: Plan
-    escalation: Escalation
-    event: CaseEvent | None = None
-
-
-def _plans_at_filing(cases: Sequence[Case]) -> dict[int, Plan | None]:
-    wanted = {
-        case.pk: (case.organization, timezone.localtime(case.filed_at, _zone(case)).date())
-        for case in cases
-    }
-    active = subscriptions_active(wanted=wanted.values())
-    return {
-        pk: (sub.plan if (sub := active[(org.pk, on)]) is not None else None)
-        for pk, (org, on) in wanted.items()
-    }
-
-
-def _prior(case_ids: Iterable[int]) -> tuple[dict[int, int], set[int]]:
-    """(top level per case, cases already escalated by a breach)."""
-    top: dict[int, int] = {}
-    by_breach: set[int] = set()
-    for case_id, trigger, level in Escalation.objects.filter(case_id__in=case_ids).values_list(
-        "case_id", "trigger", "level"
-    ):
-        top[case_id] = max(top.get(case_id, 0), level)
-        if trigger == EscalationTrigger.BREACH:
-            by_breach.add(case_id)
-    return top, by_breach
-
-
-def _decide(requests: Sequence[EscalationRequest], at: datetime) -> list[_Step | None]:
-    """What each request sets in motion under its plan, as unsaved escalations."""
-    cases = [r.case for r in requests]
-    plans = _plans_at_filing(cases)
-    rights = entitlements_many(wanted=[(case.organization, case.filed_at) for case in cases])
-    top, by_breach = _prior(plans)
-    steps: list[_Step | None] = []
-    for request in requests:
-        case, trigger = request.case, request.trigger
-        plan = plans[case.pk]
-        rule = escalation_rule_for(case=case, trigger=trigger, plan=plan) if plan else None
-        on = timezone.localtime(case.filed_at, _zone(case)).date()
-        actions = (
-            _allowed_actions(rule, rights[(case.organization_id, on)], trigger) if rule else []
-        )
-        if not actions or (trigger == EscalationTrigger.BREACH and case.pk in by_breach):
-            steps.append(None)  # nothing granted, or a breach escalated this case already
-            continue
-        vendor = ""
-        if EscalationAction.EXTERNAL_VENDOR in actions:
-            vendor = (plan.vendor_handoff or {}).get("vendor") or DEFAULT_VENDOR
-        escalation = Escalation(
-            tenant_id=case.tenant_id,
-            case=case,
-            trigger=trigger,
-            actions=actions,
-            level=top.get(case.pk, 0) + 1,
-            reason=request.reason,
-            external_vendor=vendor,
-            external_reference=request.external_reference.strip() if vendor else "",
-            created_at=at,
-            created_by=request.actor,
-        )
-        steps.append(_Step(request=request, plan=plan, escalation=escalation))
-    return steps
-
-
-def _write_events(steps: list[_Step], at: datetime) -> None:
+def _write_events(steps: list[Step], at: datetime) -> None:
     """The caller's ESCALATED event, or an internal one per escalation (a breach's)."""
     missing = []
     for step in steps:
@@ -236,7 +85,7 @@ def _write_events(steps: list[_Step], at: datetime) -> None:
     CaseEvent.objects.bulk_create(missing)
 
 
-def _open_task_forces(steps: list[_Step], at: datetime) -> None:
+def _open_task_forces(steps: list[Step], at: datetime) -> None:
     """`open_task_force`: a clock of `task_force.within` wall-clock hours, once per case."""
     wanted = [s for s in steps if EscalationAction.OPEN_TASK_FORCE in s.escalation.actions]
     if not wanted:
@@ -295,7 +144,7 @@ def _tenant_admins(tenant_ids: Iterable[int]) -> dict[int, list[User]]:
     return admins
 
 
-def _notify_managers(steps: list[_Step], at: datetime) -> None:
+def _notify_managers(steps: list[Step], at: datetime) -> None:
     """`notify_service_delivery_manager` / `notify_account_manager`: the customer's
     account manager (for a breach without one: the tenant admins), unless already told
     about the same event."""
@@ -352,7 +201,7 @@ def escalations_apply(
     for request in requests:
         if request.trigger not in EscalationTrigger.values:
             raise ValueError(f"unknown escalation trigger {request.trigger!r}")
-    decided = _decide(requests, at)
+    decided = decide(requests, at)
     steps = [step for step in decided if step is not None]
     if steps:
         Escalation.objects.bulk_create([step.escalation for step in steps])
@@ -406,8 +255,6 @@ def escalations_on_breach(*, clocks: Sequence[SlaClock], at: datetime) -> list[E
     escalate as their plans say (once per case, whichever clock breaches first; a breach
     of the task force clock itself does not escalate again). Each clock's `case` is
     locked and loaded as `EscalationRequest` asks."""
-    from plans.wording import metric_label
-
     first: dict[int, SlaClock] = {}
     for clock in clocks:
         if clock.metric != TASK_FORCE_METRIC:

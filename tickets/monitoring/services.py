@@ -1,4 +1,4 @@
-"""Monitoring alerts (Pector, Vivant): services and selectors behind the webhook.
+"""Monitoring alerts (Pector, Vivant): the services behind the webhook (reads: `selectors`).
 
 A customer's monitoring system posts alerts with a per-customer intake token. The first
 firing of an alert key files an outage case for the token's customer, with the SLA
@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -42,7 +41,8 @@ from tickets.models import (
     MonitoringAlert,
     MonitoringDelivery,
 )
-from tickets.notifications.services import notifications_for_event
+from tickets.monitoring.selectors import delivery_list, token_customer
+from tickets.notifications.audience import notifications_for_event
 
 # A monitoring system's clock may run slightly ahead of ours: within this, "now".
 CLOCK_SKEW = timedelta(seconds=60)
@@ -81,36 +81,6 @@ class _AlreadyDelivered(Exception):
     def __init__(self, delivery: MonitoringDelivery):
         super().__init__(delivery.delivery_id)
         self.delivery = delivery
-
-
-# --- selectors --------------------------------------------------------------------------------
-
-
-def delivery_list(*, tenant: Tenant | None) -> QuerySet[MonitoringDelivery]:
-    return MonitoringDelivery.objects.for_tenant(tenant).select_related(
-        "organization", "case", "alert"
-    )
-
-
-def alert_list(*, tenant: Tenant | None) -> QuerySet[MonitoringAlert]:
-    return MonitoringAlert.objects.for_tenant(tenant).select_related("organization", "case")
-
-
-def token_customer(*, token: IntakeToken) -> CustomerOrganization:
-    """The customer whose outage cases a monitoring token files; refused when not set."""
-    organization = token.organization
-    if (
-        token.kind != IntakeKind.MONITORING
-        or organization is None
-        or organization.tenant_id != token.tenant_id
-    ):
-        raise ValidationError(
-            _(
-                "This monitoring token is not linked to a customer. Ask the desk to set the "
-                "customer whose outage cases it files."
-            )
-        )
-    return organization
 
 
 def _delivery_of(organization: CustomerOrganization, delivery_id: str):

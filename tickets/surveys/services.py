@@ -1,115 +1,47 @@
-"""Satisfaction surveys: inviting the requester, opening and answering the link, results.
+"""Satisfaction surveys, the writes: inviting the requester (the link mailed through the
+notifications outbox) and answering.
 
-Services and selectors in one module. The tenant's policy pack decides whether there is a
-survey (`survey:` section), when it is sent (`trigger`: resolved or closed), its scale and
-its questions (`plans.SurveyQuestion`).
-
-The link is the credential: `/survey/<signed token>/` needs no sign-in. The token is random;
-only its SHA-256 is stored, and the URL carries it signed with a timestamp
-(`TimestampSigner(salt="survey")`), so a tampered link (404) or an expired one (410) is
-refused before the database is asked. Each invitation answers once.
+The tenant's policy pack decides whether there is a survey (`survey:` section), when it is
+sent (`trigger`: resolved or closed), its scale and its questions (`plans.SurveyQuestion`).
+Reads are in `selectors`; the link (the credential: a signed token) in `links`. Each
+invitation answers once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from plans.models import CustomerOrganization, EntitlementMode, PlanEntitlement, SurveyQuestion
-from plans.selectors import entitlements_for, policy_for, survey_questions
-from supportdesk.models import Tenant, User
-from tickets.models import Case, CaseStatus, SurveyAnswer, SurveyInvitation, SurveyResponse
+from plans.models import EntitlementMode, PlanEntitlement, SurveyQuestion
+from plans.selectors import entitlements_for, survey_questions
+from supportdesk.models import User
+from tickets.models import (
+    Case,
+    CaseStatus,
+    NotificationKind,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyResponse,
+)
+from tickets.notifications.links import absolute_url
+from tickets.notifications.outbox import notify
+from tickets.surveys.links import LINK_LIFETIME, SurveyLinkExpired, survey_link_path, token_digest
+from tickets.surveys.selectors import SurveyScale, survey_scale, survey_settings, survey_trigger
 
-LINK_LIFETIME = dt.timedelta(days=14)
-SIGNER_SALT = "survey"
 COMMENT_MAX_LENGTH = 2000
 ENTITLEMENT = "satisfaction_survey"
 # A survey follows the end of the work; the pack's trigger says which of the two.
 FINISHED_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
 
 
-class SurveyLinkInvalid(Exception):
-    """Tampered, unknown or malformed link: answer as if there were no such page (404)."""
-
-
-class SurveyLinkExpired(Exception):
-    """The link's lifetime is over (410)."""
-
-
 class SurveyAlreadyAnswered(Exception):
     """The invitation was used already; a survey answers once."""
-
-
-def _signer() -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=SIGNER_SALT)
-
-
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-# --- The tenant's survey ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SurveyScale:
-    low: int
-    high: int
-
-    def values(self) -> range:
-        return range(self.low, self.high + 1)
-
-
-def survey_settings(*, tenant: Tenant) -> dict | None:
-    """The pack's `survey:` section, or None when the tenant has no survey."""
-    policy = policy_for(tenant=tenant)
-    return policy.section("survey") if policy is not None else None
-
-
-def survey_trigger(*, tenant: Tenant) -> str | None:
-    """The case status that sends the survey ("resolved" or "closed"); None: no survey."""
-    section = survey_settings(tenant=tenant)
-    return section["trigger"] if section else None
-
-
-def survey_scale(*, tenant: Tenant) -> SurveyScale | None:
-    policy = policy_for(tenant=tenant)
-    if policy is None or policy.survey_scale_min is None or policy.survey_scale_max is None:
-        return None
-    return SurveyScale(policy.survey_scale_min, policy.survey_scale_max)
-
-
-def question_text(question: SurveyQuestion, language: str) -> str:
-    """The question in `language` (e.g. "da" or "da-dk") when the pack translates it."""
-    translations = question.translations or {}
-    language = (language or "").lower()
-    return translations.get(language) or translations.get(language.split("-")[0]) or question.text
-
-
-@dataclass(frozen=True)
-class LocalizedQuestion:
-    key: str
-    text: str
-    question: SurveyQuestion
-
-
-def survey_questions_localized(*, tenant: Tenant, language: str) -> list[LocalizedQuestion]:
-    return [
-        LocalizedQuestion(key=q.key, text=question_text(q, language), question=q)
-        for q in survey_questions(tenant=tenant)
-    ]
 
 
 def _entitled(case: Case, at: dt.datetime) -> bool:
@@ -191,9 +123,6 @@ def survey_send_if_due(*, case: Case) -> SurveyInvitation | None:
     if invited is None or invited[1] is None:
         return None
     invitation, path = invited
-    from tickets.models import NotificationKind
-    from tickets.notifications.services import absolute_url, notify
-
     notify(
         recipient=invitation.recipient,
         kind=NotificationKind.SURVEY,
@@ -201,31 +130,6 @@ def survey_send_if_due(*, case: Case) -> SurveyInvitation | None:
         case=case,
         context={"survey_url": absolute_url(path)},
     )
-    return invitation
-
-
-def survey_link_path(raw: str) -> str:
-    return reverse("survey:answer", args=[_signer().sign(raw)])
-
-
-def survey_link_open(*, token: str) -> SurveyInvitation:
-    """The invitation a link names. Raises SurveyLinkInvalid (tampered, unknown) or
-    SurveyLinkExpired; the signature and its age are checked before any query."""
-    try:
-        raw = _signer().unsign(token, max_age=LINK_LIFETIME)
-    except signing.SignatureExpired as exc:
-        raise SurveyLinkExpired from exc
-    except signing.BadSignature as exc:
-        raise SurveyLinkInvalid from exc
-    invitation = (
-        SurveyInvitation.objects.select_related("tenant", "case", "recipient")
-        .filter(token_digest=token_digest(raw))
-        .first()
-    )
-    if invitation is None:
-        raise SurveyLinkInvalid
-    if timezone.now() >= invitation.expires_at:
-        raise SurveyLinkExpired
     return invitation
 
 
@@ -301,117 +205,3 @@ def survey_submit(
     invitation.answered_at = now
     invitation.save(update_fields=["answered_at"])
     return response
-
-
-# --- Selectors --------------------------------------------------------------------------------
-
-
-def month_window(*, tenant: Tenant, month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The instants [since, until) of `month` (any day in it) in the tenant's time zone."""
-    zone = ZoneInfo(tenant.timezone)
-    first = dt.datetime(month.year, month.month, 1, tzinfo=zone)
-    following = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
-    return first.astimezone(dt.UTC), following.astimezone(dt.UTC)
-
-
-def _invitations(
-    tenant: Tenant,
-    organization: CustomerOrganization | None,
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-) -> QuerySet[SurveyInvitation]:
-    qs = SurveyInvitation.objects.for_tenant(tenant)
-    if organization is not None:
-        qs = qs.filter(case__organization=organization)
-    if since is not None:
-        qs = qs.filter(created_at__gte=since)
-    if until is not None:
-        qs = qs.filter(created_at__lt=until)
-    return qs
-
-
-def survey_response_list(
-    *,
-    actor: User,
-    organization: CustomerOrganization | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-) -> QuerySet[SurveyResponse]:
-    """The tenant's responses for its staff (nothing for anyone else), newest first.
-
-    `since`/`until` bound when the survey was sent (the invitation), as the results do.
-    """
-    if not actor.is_desk_staff:
-        return SurveyResponse.objects.none()
-    invitations = _invitations(actor.tenant, organization, since, until)
-    return (
-        SurveyResponse.objects.for_tenant(actor.tenant)
-        .filter(invitation__in=invitations)
-        .select_related("case", "case__organization", "case__requester", "invitation")
-        .prefetch_related("answers__question")
-        .order_by("-submitted_at", "-pk")
-    )
-
-
-@dataclass(frozen=True)
-class QuestionResult:
-    key: str
-    text: str
-    average: float | None
-    count: int
-
-
-@dataclass(frozen=True)
-class SurveyResults:
-    invited: int
-    answered: int
-    response_rate: float | None  # answered / invited, 0..1; None when nobody was invited
-    questions: list[QuestionResult]
-    scale: SurveyScale | None
-
-
-def survey_results(
-    *,
-    tenant: Tenant,
-    organization: CustomerOrganization | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-    language: str = "en",
-) -> SurveyResults:
-    """Per question average and count, and the response rate, of the surveys sent in
-    [since, until) (optionally to one customer)."""
-    if organization is not None and organization.tenant_id != tenant.pk:
-        raise ValueError("organization belongs to another tenant")
-    invitations = _invitations(tenant, organization, since, until)
-    invited = invitations.count()
-    answered = invitations.filter(answered_at__isnull=False).count()
-    stats = {
-        row["question"]: row
-        for row in SurveyAnswer.objects.for_tenant(tenant)
-        .filter(response__invitation__in=invitations)
-        .values("question")
-        .annotate(average=Avg("score"), count=Count("pk"))
-    }
-    questions = []
-    for question in survey_questions(tenant=tenant):
-        row = stats.get(question.pk)
-        questions.append(
-            QuestionResult(
-                key=question.key,
-                text=question_text(question, language),
-                average=round(float(row["average"]), 2) if row else None,
-                count=row["count"] if row else 0,
-            )
-        )
-    return SurveyResults(
-        invited=invited,
-        answered=answered,
-        response_rate=round(answered / invited, 3) if invited else None,
-        questions=questions,
-        scale=survey_scale(tenant=tenant),
-    )
-
-
-def response_scores(response: SurveyResponse) -> dict[str, int]:
-    """Question key -> score (uses the prefetched answers)."""
-    return {answer.question.key: answer.score for answer in response.answers.all()}

@@ -19,7 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from supportdesk.access import roles_required
 from supportdesk.models import Role
+from tickets.notifications import selectors
 from tickets.notifications import services as service
+from tickets.notifications.preferences import notification_preference_set, preference_list
 
 PAGE_SIZE = 25
 member_required = roles_required(*Role.values)
@@ -35,14 +37,14 @@ def _back(request) -> str:
 
 
 def _page(request):
-    items = service.notification_list(user=request.user)
+    items = selectors.notification_list(user=request.user)
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 @member_required
 @require_GET
 def notification_list(request):
-    context = {"page": _page(request), "unread": service.unread_count(user=request.user)}
+    context = {"page": _page(request), "unread": selectors.unread_count(user=request.user)}
     if request.htmx and request.htmx.target == "notification-items":
         return render(request, "tickets/notifications_items.html", context)
     return render(request, "tickets/notifications_list.html", context)
@@ -55,7 +57,7 @@ def notification_count(request):
     return render(
         request,
         "tickets/notifications_count.html",
-        {"unread": service.unread_count(user=request.user)},
+        {"unread": selectors.unread_count(user=request.user)},
     )
 
 
@@ -63,7 +65,7 @@ def notification_count(request):
 @require_GET
 def notification_open(request, pk: int):
     """Follow a notification to its page, marking it read on the way."""
-    notification = get_object_or_404(service.notification_list(user=request.user), pk=pk)
+    notification = get_object_or_404(selectors.notification_list(user=request.user), pk=pk)
     service.notification_mark_read(notification=notification, user=request.user)
     return redirect(notification.link or reverse("notifications:list"))
 
@@ -71,7 +73,7 @@ def notification_open(request, pk: int):
 @member_required
 @require_POST
 def notification_read(request, pk: int):
-    notification = get_object_or_404(service.notification_list(user=request.user), pk=pk)
+    notification = get_object_or_404(selectors.notification_list(user=request.user), pk=pk)
     service.notification_mark_read(notification=notification, user=request.user)
     if request.htmx:
         response = render(request, "tickets/notifications_item.html", {"item": notification})
@@ -134,12 +136,12 @@ class PreferencesForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def notification_preferences(request):
     user = request.user
-    preferences = service.preference_list(user=user)
+    preferences = preference_list(user=user)
     form = PreferencesForm(request.POST or None, preferences=preferences)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             for pref in preferences:
-                service.notification_preference_set(
+                notification_preference_set(
                     user=user,
                     kind=pref.kind,
                     email=form.cleaned_data[f"email_{pref.kind}"],

@@ -40,7 +40,7 @@ from tickets.cases.selectors import (
 )
 from tickets.escalations.services import escalation_set_reference, task_force_assembled
 from tickets.models import ACTIVE_STATUSES, Case, CaseStatus, EventKind
-from tickets.notifications.services import case_notifications
+from tickets.notifications.selectors import case_notifications
 from tickets.web.forms_queue import (
     AssignForm,
     BulkAssignForm,

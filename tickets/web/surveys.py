@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods
 from plans import selectors as plan_selectors
 from supportdesk.access import reports_required
 from tickets.models import SurveyInvitation
+from tickets.surveys import links as survey_links
+from tickets.surveys import selectors as survey_selectors
 from tickets.surveys import services as surveys
 
 RESULTS_RESPONSES_SHOWN = 50
@@ -54,7 +56,7 @@ def _secured(response):
 class SurveyForm(forms.Form):
     """One radio scale per question (`score_<key>`), and an optional comment."""
 
-    def __init__(self, *args, questions, scale: surveys.SurveyScale, **kwargs):
+    def __init__(self, *args, questions, scale: survey_selectors.SurveyScale, **kwargs):
         super().__init__(*args, **kwargs)
         self.question_keys = [q.key for q in questions]
         out_of_scale = _("Choose a score from %(low)s to %(high)s.") % {
@@ -106,10 +108,10 @@ class SurveyForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def survey_answer(request, token: str):
     try:
-        invitation = surveys.survey_link_open(token=token)
-    except surveys.SurveyLinkInvalid:
+        invitation = survey_links.survey_link_open(token=token)
+    except survey_links.SurveyLinkInvalid:
         raise Http404 from None
-    except surveys.SurveyLinkExpired:
+    except survey_links.SurveyLinkExpired:
         return _secured(render(request, "tickets/survey_expired.html", status=410))
     language = viewer_language(request, invitation)
     case = invitation.case
@@ -119,8 +121,10 @@ def survey_answer(request, token: str):
         return _secured(
             render(request, "tickets/survey_done.html", {**context, "already": True}, status=status)
         )
-    questions = surveys.survey_questions_localized(tenant=invitation.tenant, language=language)
-    scale = surveys.survey_scale(tenant=invitation.tenant)
+    questions = survey_selectors.survey_questions_localized(
+        tenant=invitation.tenant, language=language
+    )
+    scale = survey_selectors.survey_scale(tenant=invitation.tenant)
     if not questions or scale is None:
         return _secured(render(request, "tickets/survey_expired.html", status=410))
     form = SurveyForm(
@@ -144,7 +148,7 @@ def survey_answer(request, token: str):
                         status=409,
                     )
                 )
-            except surveys.SurveyLinkExpired:
+            except survey_links.SurveyLinkExpired:
                 return _secured(render(request, "tickets/survey_expired.html", status=410))
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -198,16 +202,18 @@ def survey_results(request):
         if form.is_valid():
             organization = form.cleaned_data["organization"]
             if form.cleaned_data["month"]:
-                since, until = surveys.month_window(tenant=tenant, month=form.cleaned_data["month"])
+                since, until = survey_selectors.month_window(
+                    tenant=tenant, month=form.cleaned_data["month"]
+                )
         else:
             status = 400
     language = translation.get_language()
-    results = surveys.survey_results(
+    results = survey_selectors.survey_results(
         tenant=tenant, organization=organization, since=since, until=until, language=language
     )
     responses = [
-        {"response": r, "scores": surveys.response_scores(r)}
-        for r in surveys.survey_response_list(
+        {"response": r, "scores": survey_selectors.response_scores(r)}
+        for r in survey_selectors.survey_response_list(
             actor=request.user, organization=organization, since=since, until=until
         )[:RESULTS_RESPONSES_SHOWN]
     ]
@@ -220,7 +226,7 @@ def survey_results(request):
             "form": form,
             "results": results,
             "responses": responses,
-            "has_survey": surveys.survey_settings(tenant=tenant) is not None,
+            "has_survey": survey_selectors.survey_settings(tenant=tenant) is not None,
             "response_rate_percent": (
                 round(results.response_rate * 100) if results.response_rate is not None else None
             ),
